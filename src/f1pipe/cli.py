@@ -1,0 +1,88 @@
+"""The ``f1pipe`` command line: thin commands over the library, one section per stage.
+
+Every command reads settings first (a bad value stops it with one line) and turns
+:class:`~f1pipe.errors.F1PipeError` into ``error: <message>`` and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from f1pipe.config import Settings, load_settings
+from f1pipe.errors import F1PipeError
+
+app = typer.Typer(
+    help="f1pipe: FastF1 -> Kafka -> object store -> warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stack_app = typer.Typer(help="Run the local stack (a real Apache Kafka broker).",
+                        no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+
+console = Console(stderr=True)
+
+
+def settings(**overrides) -> Settings:
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+# --- stack -------------------------------------------------------------------------------
+
+
+@stack_app.command("up")
+def stack_up(
+    timeout: float = typer.Option(90.0, help="Seconds to wait for the broker to answer."),
+) -> None:
+    """Start the local Kafka broker (KRaft, single node) and wait until it answers."""
+    from f1pipe.stack.kafka import KafkaBroker
+
+    broker = KafkaBroker(settings())
+    info = broker.up(timeout=timeout, log=console.print)
+    console.print(f"kafka: running at {info.bootstrap} (pid {info.pid}), log {info.log_file}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the local Kafka broker and wait until it has exited."""
+    from f1pipe.stack.kafka import KafkaBroker
+
+    stopped = KafkaBroker(settings()).down()
+    console.print("kafka: stopped" if stopped else "kafka: was not running")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """Say whether the local Kafka broker is running, where, and since when."""
+    from f1pipe.stack.kafka import KafkaBroker
+
+    info = KafkaBroker(settings()).status()
+    if info is None:
+        typer.echo("kafka: not running")
+        raise typer.Exit(3)
+    typer.echo(
+        f"kafka: running at {info.bootstrap} (pid {info.pid}) since {info.started_at}, "
+        f"data {info.data_dir}, log {info.log_file}"
+    )
+
+
+# --- entry point -------------------------------------------------------------------------
+
+
+def main() -> None:
+    try:
+        app()
+    except F1PipeError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

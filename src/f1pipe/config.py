@@ -1,0 +1,155 @@
+"""Settings from the environment and a ``.env`` file.
+
+The seed project's names are honoured (``KAFKA_BROKER``, ``KAFKA_TOPIC``, ``S3_BUCKET``,
+``SNOWFLAKE_*``); ours sit beside them with an ``F1PIPE_`` prefix. Secrets are
+``SecretStr``: they print as ``**********`` and are only unwrapped where a client needs them.
+A bad value stops the command before any work with one line naming the setting
+(:func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from f1pipe.errors import ConfigError
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every setting of f1pipe; environment variable names are given by ``validation_alias``."""
+
+    model_config = SettingsConfigDict(
+        env_file=os.environ.get("F1PIPE_ENV_FILE", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Kafka
+    kafka_broker: str = Field("127.0.0.1:9092", validation_alias=_env("KAFKA_BROKER"))
+    kafka_topic: str = Field("f1_race_data", validation_alias=_env("KAFKA_TOPIC"))
+    topic_partitions: int = Field(3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS"))
+    consumer_group: str = Field("f1pipe-lake", validation_alias=_env("F1PIPE_CONSUMER_GROUP"))
+    dead_letter_topic: str = Field("f1.dlq", validation_alias=_env("F1PIPE_DLQ_TOPIC"))
+    kafka_security_protocol: str | None = Field(
+        None, validation_alias=_env("KAFKA_SECURITY_PROTOCOL")
+    )
+    kafka_sasl_mechanism: str | None = Field(None, validation_alias=_env("KAFKA_SASL_MECHANISM"))
+    kafka_sasl_username: str | None = Field(None, validation_alias=_env("KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: SecretStr | None = Field(
+        None, validation_alias=_env("KAFKA_SASL_PASSWORD")
+    )
+    kafka_ssl_ca_location: str | None = Field(
+        None, validation_alias=_env("KAFKA_SSL_CA_LOCATION")
+    )
+
+    # Local stack
+    state_dir: Path = Field(Path(".state"), validation_alias=_env("F1PIPE_STATE_DIR"))
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "f1pipe", validation_alias=_env("F1PIPE_CACHE_DIR")
+    )
+    kafka_home: Path | None = Field(None, validation_alias=_env("KAFKA_HOME"))
+    kafka_heap: str = Field("512m", validation_alias=_env("F1PIPE_KAFKA_HEAP"))
+    java: str = Field("java", validation_alias=_env("F1PIPE_JAVA"))
+
+    # Object store (lake)
+    lake: str = Field("file://./lake", validation_alias=_env("F1PIPE_LAKE"))
+    s3_bucket: str | None = Field(None, validation_alias=_env("S3_BUCKET"))
+    s3_endpoint_url: str | None = Field(None, validation_alias=_env("S3_ENDPOINT_URL"))
+    aws_access_key_id: str | None = Field(None, validation_alias=_env("AWS_ACCESS_KEY_ID"))
+    aws_secret_access_key: SecretStr | None = Field(
+        None, validation_alias=_env("AWS_SECRET_ACCESS_KEY")
+    )
+    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION", "AWS_DEFAULT_REGION"))
+
+    # Warehouse
+    warehouse: str = Field("duckdb:///./f1.duckdb", validation_alias=_env("F1PIPE_WAREHOUSE"))
+    snowflake_user: str | None = Field(None, validation_alias=_env("SNOWFLAKE_USER"))
+    snowflake_password: SecretStr | None = Field(
+        None, validation_alias=_env("SNOWFLAKE_PASSWORD")
+    )
+    snowflake_account: str | None = Field(None, validation_alias=_env("SNOWFLAKE_ACCOUNT"))
+    snowflake_database: str = Field("F1", validation_alias=_env("SNOWFLAKE_DATABASE"))
+    snowflake_schema: str = Field("PUBLIC", validation_alias=_env("SNOWFLAKE_SCHEMA"))
+    snowflake_warehouse: str | None = Field(None, validation_alias=_env("SNOWFLAKE_WAREHOUSE"))
+    snowflake_role: str | None = Field(None, validation_alias=_env("SNOWFLAKE_ROLE"))
+    snowflake_storage_integration: str | None = Field(
+        None, validation_alias=_env("SNOWFLAKE_STORAGE_INTEGRATION")
+    )
+
+    # FastF1
+    fastf1_cache_dir: Path = Field(
+        Path.home() / ".cache" / "f1pipe" / "fastf1",
+        validation_alias=_env("F1PIPE_FASTF1_CACHE"),
+    )
+    fastf1_recorded_dir: Path | None = Field(
+        None, validation_alias=_env("F1PIPE_FASTF1_RECORDED")
+    )
+    offline: bool = Field(False, validation_alias=_env("F1PIPE_OFFLINE"))
+
+    @field_validator("kafka_broker")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port...], got {value!r}")
+        return value
+
+    @field_validator("lake")
+    @classmethod
+    def _lake_url(cls, value: str) -> str:
+        if not value.startswith(("file://", "s3://")):
+            raise ValueError(f"expected file://PATH or s3://BUCKET/PREFIX, got {value!r}")
+        return value
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse_url(cls, value: str) -> str:
+        if not (value.startswith("duckdb://") or value == "snowflake"):
+            raise ValueError(f"expected duckdb:///PATH or snowflake, got {value!r}")
+        return value
+
+    @cached_property
+    def kafka_port(self) -> int:
+        return int(self.kafka_broker.split(",")[0].rpartition(":")[2])
+
+    def kafka_client_config(self) -> dict[str, str]:
+        """librdkafka settings shared by producers, consumers and admin clients."""
+        conf = {"bootstrap.servers": self.kafka_broker}
+        optional = {
+            "security.protocol": self.kafka_security_protocol,
+            "sasl.mechanism": self.kafka_sasl_mechanism,
+            "sasl.username": self.kafka_sasl_username,
+            "ssl.ca.location": self.kafka_ssl_ca_location,
+        }
+        conf.update({k: v for k, v in optional.items() if v})
+        if self.kafka_sasl_password is not None:
+            conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        return conf
+
+
+# Field name -> the environment variable a user sets, for error lines.
+def _env_name(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    return alias.choices[0] if isinstance(alias, AliasChoices) else field.upper()
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings; a bad value raises :class:`ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        name = _env_name(field) if field in Settings.model_fields else field
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"bad setting {name}: {msg}") from None

@@ -1,0 +1,1 @@
+"""Lake: object-store sinks (local folder, S3), object naming and file formats."""

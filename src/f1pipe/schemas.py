@@ -1,0 +1,266 @@
+"""Message schemas: one versioned schema per topic, defined once.
+
+Every message is a flat JSON object: the envelope (``schema``, ``event_id``,
+``produced_at``, ``source``) followed by the payload fields of its dataset. Units are in
+the field names (``_ms`` milliseconds, ``_c`` degrees Celsius, ``_kmh``, ``_mps``...).
+Missing values are JSON ``null``, never NaN.
+
+The producer builds messages with :func:`make_message`; the consumer validates them with
+:func:`validate_message`; the warehouse maps the same field names to typed columns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+EVENT_ID_NAMESPACE = uuid.UUID("6f1b2c3d-0000-4f1e-9a1c-f1f1f1f1f1f1")
+
+
+class SchemaRef(BaseModel):
+    """The envelope's ``schema`` field: which payload model the message follows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    version: int
+
+
+class Payload(BaseModel):
+    """Base of every payload model.
+
+    Subclasses set ``schema_name``/``schema_version``, ``dataset`` (the CLI name),
+    ``default_topic``, and the field names making the natural key of the fact
+    (``key_fields``) and the Kafka key (``partition_key_fields``: a prefix of the natural key,
+    so one driver's messages stay ordered in one partition).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_name: ClassVar[str]
+    schema_version: ClassVar[int]
+    dataset: ClassVar[str]
+    default_topic: ClassVar[str]
+    key_fields: ClassVar[tuple[str, ...]]
+    partition_key_fields: ClassVar[tuple[str, ...]]
+
+    season: int
+    round: int
+    session: str  # FastF1 session identifier: R, Q, S, SQ, SS, FP1, FP2, FP3
+
+    def natural_key(self) -> str:
+        """The fact's identity, e.g. ``2024-12-R-44`` for a result."""
+        return _join(self, self.key_fields)
+
+    def kafka_key(self) -> str:
+        """The Kafka message key (keeps per-driver order within one partition)."""
+        return _join(self, self.partition_key_fields)
+
+
+def _join(model: BaseModel, fields: tuple[str, ...]) -> str:
+    return "-".join("" if getattr(model, f) is None else str(getattr(model, f)) for f in fields)
+
+
+class ResultV1(Payload):
+    """One driver's result in one session (FastF1 ``Session.results`` row)."""
+
+    schema_name: ClassVar[str] = "result"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "results"
+    default_topic: ClassVar[str] = "f1_race_data"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
+
+    event_name: str
+    country: str | None = None
+    location: str | None = None
+    session_name: str  # e.g. "Race", "Qualifying"
+    session_date: str | None = None  # ISO 8601, UTC
+    driver_number: int
+    abbreviation: str | None = None
+    broadcast_name: str | None = None
+    full_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    driver_id: str | None = None
+    country_code: str | None = None
+    team_name: str | None = None
+    team_id: str | None = None
+    team_colour: str | None = None  # hex without '#', e.g. "27F4D2"
+    position: int | None = None  # finishing position (all drivers)
+    classified_position: str | None = None  # "1".."20", or R retired, D disqualified...
+    grid_position: int | None = None
+    q1_ms: int | None = None
+    q2_ms: int | None = None
+    q3_ms: int | None = None
+    time_ms: int | None = None  # winner: total race time; others: gap to the winner
+    status: str | None = None  # "Finished", "+1 Lap", "Retired", "Did not start"...
+    points: float | None = None
+    laps: int | None = None
+
+
+class LapV1(Payload):
+    """One lap of one driver (FastF1 ``Laps`` row). Session times are ms from session start."""
+
+    schema_name: ClassVar[str] = "lap"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "laps"
+    default_topic: ClassVar[str] = "f1.laps"
+    key_fields: ClassVar[tuple[str, ...]] = (
+        "season", "round", "session", "driver_number", "lap_number",
+    )
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:4]
+
+    driver_number: int
+    abbreviation: str | None = None
+    team_name: str | None = None
+    lap_number: int
+    lap_time_ms: int | None = None
+    sector1_ms: int | None = None
+    sector2_ms: int | None = None
+    sector3_ms: int | None = None
+    speed_i1_kmh: float | None = None
+    speed_i2_kmh: float | None = None
+    speed_fl_kmh: float | None = None
+    speed_st_kmh: float | None = None
+    compound: str | None = None
+    tyre_life_laps: int | None = None
+    fresh_tyre: bool | None = None
+    stint: int | None = None
+    pit_in_time_ms: int | None = None
+    pit_out_time_ms: int | None = None
+    position: int | None = None
+    track_status: str | None = None
+    is_personal_best: bool | None = None
+    is_accurate: bool | None = None
+    deleted: bool | None = None
+    lap_start_time_ms: int | None = None
+    session_time_ms: int | None = None  # session time at the end of the lap
+    lap_end_utc: str | None = None  # ISO 8601, UTC
+
+
+class RaceControlMessageV1(Payload):
+    """One race control message. ``message_index`` is its order within the session."""
+
+    schema_name: ClassVar[str] = "race_control_message"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "race_control"
+    default_topic: ClassVar[str] = "f1.race_control"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "message_index")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
+
+    message_index: int
+    time_utc: str | None = None  # ISO 8601, UTC
+    lap: int | None = None
+    category: str | None = None
+    message: str
+    status: str | None = None
+    flag: str | None = None
+    scope: str | None = None
+    sector: int | None = None
+    driver_number: int | None = None
+
+
+class WeatherV1(Payload):
+    """One weather sample (about one a minute)."""
+
+    schema_name: ClassVar[str] = "weather"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "weather"
+    default_topic: ClassVar[str] = "f1.weather"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
+
+    session_time_ms: int
+    air_temp_c: float | None = None
+    track_temp_c: float | None = None
+    humidity_pct: float | None = None
+    pressure_mbar: float | None = None
+    rainfall: bool | None = None
+    wind_direction_deg: int | None = None
+    wind_speed_mps: float | None = None
+
+
+class TrackStatusV1(Payload):
+    """One change of track status (1 clear, 2 yellow, 4 SC, 5 red, 6 VSC, 7 VSC ending)."""
+
+    schema_name: ClassVar[str] = "track_status"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "track_status"
+    default_topic: ClassVar[str] = "f1.track_status"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
+
+    session_time_ms: int
+    status: str
+    message: str | None = None
+
+
+PAYLOADS: tuple[type[Payload], ...] = (
+    ResultV1, LapV1, RaceControlMessageV1, WeatherV1, TrackStatusV1,
+)
+BY_SCHEMA: dict[tuple[str, int], type[Payload]] = {
+    (p.schema_name, p.schema_version): p for p in PAYLOADS
+}
+BY_DATASET: dict[str, type[Payload]] = {p.dataset: p for p in PAYLOADS}
+ENVELOPE_FIELDS = ("schema", "event_id", "produced_at", "source")
+DEAD_LETTER_TOPIC = "f1.dlq"
+
+
+class SchemaError(ValueError):
+    """A message that does not follow its schema; ``str()`` is a one-line reason."""
+
+
+def event_id(payload: Payload) -> str:
+    """Deterministic id: the same fact with the same values always gets the same id."""
+    body = json.dumps(payload.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    name = f"{payload.schema_name}/{payload.schema_version}/{payload.natural_key()}/{digest}"
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, name))
+
+
+def make_message(payload: Payload, source: str, produced_at: datetime | None = None) -> dict:
+    """Wrap a payload in the envelope; returns a JSON-ready dict."""
+    produced_at = produced_at or datetime.now(UTC)
+    return {
+        "schema": {"name": payload.schema_name, "version": payload.schema_version},
+        "event_id": event_id(payload),
+        "produced_at": produced_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "source": source,
+        **payload.model_dump(mode="json"),
+    }
+
+
+def validate_message(message: Any) -> Payload:
+    """Check a decoded message against the schema its envelope names.
+
+    Returns the payload model; raises :class:`SchemaError` with a one-line reason.
+    """
+    if not isinstance(message, dict):
+        raise SchemaError(f"message is a JSON {type(message).__name__}, expected an object")
+    missing = [f for f in ENVELOPE_FIELDS if f not in message]
+    if missing:
+        raise SchemaError(f"envelope field(s) missing: {', '.join(missing)}")
+    try:
+        ref = SchemaRef.model_validate(message["schema"])
+    except ValidationError as exc:
+        raise SchemaError(f"bad 'schema' field: {_first_error(exc)}") from None
+    model = BY_SCHEMA.get((ref.name, ref.version))
+    if model is None:
+        raise SchemaError(f"unknown schema {ref.name} v{ref.version}")
+    body = {k: v for k, v in message.items() if k not in ENVELOPE_FIELDS}
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise SchemaError(f"{ref.name} v{ref.version}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(message)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {err['msg']}{more}"

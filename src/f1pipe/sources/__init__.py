@@ -1,0 +1,1 @@
+"""Sources: FastF1 data turned into schema messages (extract stage)."""

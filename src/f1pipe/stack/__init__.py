@@ -1,0 +1,1 @@
+"""Local stack: the project-run Apache Kafka broker."""

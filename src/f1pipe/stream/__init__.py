@@ -1,0 +1,1 @@
+"""Stream: Kafka producer, consumer, topics, dead letters, checkpoints."""

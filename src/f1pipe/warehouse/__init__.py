@@ -1,0 +1,1 @@
+"""Warehouse: lake -> DuckDB or Snowflake, the model, checks and queries."""
