@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     # Kafka
     kafka_broker: str = Field("127.0.0.1:9092", validation_alias=_env("KAFKA_BROKER"))
     kafka_topic: str = Field("f1_race_data", validation_alias=_env("KAFKA_TOPIC"))
-    topic_partitions: int = Field(3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS"))
+    topic_partitions: int = Field(
+        3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS")
+    )
     consumer_group: str = Field("f1pipe-lake", validation_alias=_env("F1PIPE_CONSUMER_GROUP"))
     dead_letter_topic: str = Field("f1.dlq", validation_alias=_env("F1PIPE_DLQ_TOPIC"))
     kafka_security_protocol: str | None = Field(

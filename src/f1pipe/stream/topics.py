@@ -11,7 +11,7 @@ from f1pipe.schemas import BY_DATASET
 
 
 def topic_for(dataset: str, settings: Settings) -> str:
-    """The topic of a dataset: ``KAFKA_TOPIC`` for results (the seed's name), else ``f1.<dataset>``."""
+    """A dataset's topic: ``KAFKA_TOPIC`` for results (the seed's name), else ``f1.<name>``."""
     if dataset == "results":
         return settings.kafka_topic
     return BY_DATASET[dataset].default_topic
