@@ -46,6 +46,14 @@ def stack_up(
     console.print(f"kafka: running at {info.bootstrap} (pid {info.pid}), log {info.log_file}")
 
 
+@stack_app.command("fetch")
+def stack_fetch() -> None:
+    """Fetch the Kafka broker jars (once; later calls reuse them)."""
+    from f1pipe.stack.kafka import KafkaBroker
+
+    console.print(f"kafka: jars in {KafkaBroker(settings()).libs()}")
+
+
 @stack_app.command("down")
 def stack_down() -> None:
     """Stop the local Kafka broker and wait until it has exited."""

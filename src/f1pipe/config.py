@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "f1pipe", validation_alias=_env("F1PIPE_CACHE_DIR")
     )
     kafka_home: Path | None = Field(None, validation_alias=_env("KAFKA_HOME"))
+    kafka_controller_port: int | None = Field(
+        None, ge=1, le=65535, validation_alias=_env("F1PIPE_KAFKA_CONTROLLER_PORT")
+    )
     kafka_heap: str = Field("512m", validation_alias=_env("F1PIPE_KAFKA_HEAP"))
     java: str = Field("java", validation_alias=_env("F1PIPE_JAVA"))
 

@@ -1,0 +1,268 @@
+"""The local Apache Kafka broker: single node, KRaft combined mode, on loopback.
+
+The broker runs from the official jars: ``$KAFKA_HOME/libs`` when set, otherwise
+``org.apache.kafka:kafka_2.13`` and its dependencies resolved once from Maven Central with
+the small ``pom.xml`` beside this file into ``<F1PIPE_CACHE_DIR>/kafka-<version>/libs``.
+State (config, data, log, pid) lives under ``<F1PIPE_STATE_DIR>/kafka``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from f1pipe.config import Settings
+from f1pipe.errors import F1PipeError
+
+ASSETS = Path(__file__).with_name("kafka")
+POM = ASSETS / "pom.xml"
+LOG_CONFIG = ASSETS / "log4j2.properties"
+MAIN_CLASS = "kafka.Kafka"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    bootstrap: str
+    pid: int
+    started_at: str
+    data_dir: Path
+    log_file: Path
+
+
+def kafka_version() -> str:
+    """The Kafka version pinned in the pom."""
+    return re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text()).group(1)
+
+
+class KafkaBroker:
+    """Start, stop and inspect the project's broker. ``up``/``down`` are safe to repeat."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        host, _, port = settings.kafka_broker.split(",")[0].strip().rpartition(":")
+        self.host, self.port = host.strip("[]"), int(port)
+        self.controller_port = settings.kafka_controller_port or self.port + 1
+        self.home = settings.state_dir / "kafka"
+        self.data_dir = self.home / "data"
+        self.log_file = self.home / "kafka.log"
+        self.pid_file = self.home / "kafka.pid"
+        self.properties = self.home / "server.properties"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # --- jars ----------------------------------------------------------------------------
+
+    def libs(self) -> Path:
+        """The folder of broker jars, fetched from Maven Central on first use."""
+        if self.settings.kafka_home is not None:
+            libs = self.settings.kafka_home / "libs"
+            if not any(libs.glob("kafka_2.13-*.jar")):
+                raise F1PipeError(
+                    f"KAFKA_HOME={self.settings.kafka_home} has no libs/kafka_2.13-*.jar: "
+                    "point it at an Apache Kafka 4.x install, or unset it to fetch the jars"
+                )
+            return libs
+        libs = self.settings.cache_dir / f"kafka-{kafka_version()}" / "libs"
+        if not any(libs.glob("kafka_2.13-*.jar")):
+            self._fetch_jars(libs)
+        return libs
+
+    def _fetch_jars(self, libs: Path) -> None:
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise F1PipeError(
+                "Maven (mvn) is needed once to fetch the Kafka broker jars: install it "
+                "(apt-get install maven) or set KAFKA_HOME to an Apache Kafka 4.x install"
+            )
+        libs.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="libs-", dir=libs.parent))
+        cmd = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+            raise F1PipeError(
+                f"could not fetch the Kafka jars from Maven Central ({last[0][:200]}): "
+                "check the network or set KAFKA_HOME to an Apache Kafka 4.x install"
+            )
+        shutil.rmtree(libs, ignore_errors=True)
+        staging.rename(libs)
+
+    def _java(self) -> str:
+        java = shutil.which(self.settings.java)
+        if java is None:
+            raise F1PipeError(
+                f"Java not found ({self.settings.java!r}): Kafka needs Java 17 or newer; "
+                "install it (apt-get install openjdk-17-jre-headless) or set F1PIPE_JAVA"
+            )
+        return java
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def up(self, timeout: float = 90.0, log: Callable[[str], None] = print) -> BrokerInfo:
+        """Start the broker unless it is running; return once it answers metadata requests."""
+        running = self.status()
+        if running is not None:
+            return running
+        if self.host not in LOOPBACK:
+            raise F1PipeError(
+                f"KAFKA_BROKER={self.settings.kafka_broker} is not on this machine: the local "
+                "stack listens on 127.0.0.1 (set KAFKA_BROKER=127.0.0.1:PORT)"
+            )
+        java = self._java()
+        for port, what in ((self.port, "Kafka"), (self.controller_port, "the Kafka controller")):
+            _require_free_port(port, what)
+        classpath = f"{self.libs()}/*"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self._write_properties()
+        if not (self.data_dir / "meta.properties").exists():
+            log(f"kafka: formatting storage in {self.data_dir}")
+            self._format_storage(java, classpath)
+        proc = self._start(java, classpath)
+        self._wait_until_ready(proc, timeout)
+        return self.status()
+
+    def down(self, timeout: float = 30.0) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+        proc = self._process()
+        if proc is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def status(self) -> BrokerInfo | None:
+        """The running broker of this state folder, or None."""
+        proc = self._process()
+        if proc is None:
+            return None
+        started = datetime.fromtimestamp(proc.create_time(), UTC)
+        return BrokerInfo(self.bootstrap, proc.pid, started.isoformat(timespec="seconds"),
+                          self.data_dir, self.log_file)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _process(self) -> psutil.Process | None:
+        try:
+            proc = psutil.Process(int(self.pid_file.read_text()))
+            alive = proc.status() != psutil.STATUS_ZOMBIE and MAIN_CLASS in proc.cmdline()
+        except (FileNotFoundError, ValueError, psutil.Error):
+            return None
+        return proc if alive else None
+
+    def _write_properties(self) -> None:
+        listener, controller = f"{self.host}:{self.port}", f"{self.host}:{self.controller_port}"
+        self.properties.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{controller}",
+            f"listeners=PLAINTEXT://{listener},CONTROLLER://{controller}",
+            f"advertised.listeners=PLAINTEXT://{listener}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={self.data_dir.resolve()}",
+            f"num.partitions={self.settings.topic_partitions}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=3",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "",
+        ]))
+
+    def _format_storage(self, java: str, classpath: str) -> None:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={LOG_CONFIG}", "-cp", classpath,
+               "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise F1PipeError(f"formatting Kafka storage failed: {detail[0][:300]}")
+
+    def _start(self, java: str, classpath: str) -> subprocess.Popen:
+        heap = self.settings.kafka_heap
+        cmd = [java, f"-Xmx{heap}", f"-Xms{min_heap(heap)}", "-XX:+UseG1GC",
+               "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+               "-cp", classpath, MAIN_CLASS, str(self.properties)]
+        with open(self.log_file, "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid_file.write_text(str(proc.pid))
+        return proc
+
+    def _wait_until_ready(self, proc: subprocess.Popen, timeout: float) -> None:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise F1PipeError(
+                    f"the Kafka broker exited during start-up (status {proc.returncode}): "
+                    f"{_last_error(self.log_file)} (log: {self.log_file})"
+                )
+            try:
+                admin.list_topics(timeout=1.0)
+                return
+            except Exception:  # not answering yet
+                time.sleep(0.3)
+        self.down()
+        raise F1PipeError(
+            f"the Kafka broker did not answer on {self.bootstrap} within {timeout:.0f}s "
+            f"(log: {self.log_file})"
+        )
+
+
+def min_heap(heap: str) -> str:
+    """A start heap of at most 256m, never above the maximum."""
+    return "256m" if heap.lower().endswith("g") or int(heap.rstrip("mM") or 0) >= 256 else heap
+
+
+def _require_free_port(port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise F1PipeError(
+                f"port {port} on 127.0.0.1 (for {what}) is in use by another program: stop it, "
+                "or choose other ports with KAFKA_BROKER=127.0.0.1:PORT "
+                "(the controller takes PORT+1, or F1PIPE_KAFKA_CONTROLLER_PORT)"
+            ) from None
+
+
+def _last_error(log_file: Path) -> str:
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return "no log written"
+    errors = [line for line in lines if " ERROR " in line or "Exception" in line]
+    return (errors or lines or ["empty log"])[-1][:300]
