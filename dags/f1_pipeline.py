@@ -1,0 +1,97 @@
+"""f1_pipeline: FastF1 -> Kafka -> lake -> warehouse -> quality checks.
+
+One run loads one season (or one round of it) for one session and some datasets. Every task
+is a thin call into ``f1pipe.pipeline`` and is idempotent: re-running a DAG run changes
+nothing in the warehouse. Settings (Kafka, lake, warehouse, Snowflake, FastF1 cache) come
+from the environment / ``.env`` exactly as for the ``f1pipe`` CLI.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+DATASETS = ["results", "laps", "race_control", "weather", "track_status"]
+SESSIONS = ["R", "Q", "S", "SQ", "SS", "FP1", "FP2", "FP3"]
+
+TASK_DEFAULTS = {
+    "retries": 2,
+    "retry_delay": timedelta(seconds=20),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+
+@dag(
+    dag_id="f1_pipeline",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args=TASK_DEFAULTS,
+    tags=["f1", "f1pipe"],
+    doc_md=__doc__,
+    params={
+        "season": Param(2024, type="integer", minimum=1950, maximum=2100,
+                        description="Championship year"),
+        "round": Param(None, type=["null", "integer"], minimum=1, maximum=30,
+                       description="Round number; empty for the whole season"),
+        "session": Param("R", type="string", enum=SESSIONS,
+                         description="FastF1 session identifier"),
+        "datasets": Param(["results"], type="array", items={"type": "string", "enum": DATASETS},
+                          description="Datasets to move; all but results need a round"),
+        "allow_missing": Param(True, type="boolean",
+                               description="Go on when some rounds have no data yet"),
+    },
+)
+def f1_pipeline():
+    @task
+    def produce() -> list[str]:
+        """Produce the requested datasets from FastF1 to Kafka; returns the topics written."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import PipelineRequest, produce_step
+
+        params = get_current_context()["params"]
+        request = PipelineRequest(
+            season=params["season"], round=params["round"], session=params["session"],
+            datasets=tuple(params["datasets"]), allow_missing=params["allow_missing"],
+        )
+        figures = produce_step(load_settings(), request)
+        print(f"produced {figures['messages_produced']} messages to {figures['topics']}; "
+              f"not available: {figures['not_available'] or 'none'}")
+        return figures["topics"]
+
+    @task
+    def consume(topics: list[str]) -> str:
+        """Land the topics in the lake until they are drained; returns the lake URL."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import consume_step
+
+        figures = consume_step(load_settings(), topics)
+        print(f"consumed {figures['records_consumed']} records into "
+              f"{figures['objects_written']} objects; dead letters {figures['dead_letters']}")
+        return figures["lake"]
+
+    @task
+    def load(lake: str) -> str:
+        """Load new lake objects into the warehouse model; returns the warehouse URL."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import load_step
+
+        figures = load_step(load_settings(), lake)
+        print(f"loaded {figures['objects_loaded']} objects, {figures['rows_loaded']} rows")
+        return figures["warehouse"]
+
+    @task
+    def check(warehouse: str) -> None:
+        """Run the data-quality checks; fails the run when one fails."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import check_step
+
+        figures = check_step(load_settings(), warehouse)
+        print(f"{figures['checks_passed']} checks passed")
+
+    check(load(consume(produce())))
+
+
+f1_pipeline()
