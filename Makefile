@@ -8,6 +8,17 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 
 .PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick airflow clean
 
+# Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
+RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
+ifneq ($(RECORDED),)
+export F1PIPE_FASTF1_RECORDED ?= $(RECORDED)
+export F1PIPE_OFFLINE ?= true
+endif
+DEMO_SEASON ?= 2024
+BRITISH_GP := select position, classified_position as pos, abbreviation as driver, full_name, \
+  team_name as team, grid_position as grid, laps, status, points from f1_results \
+  where season = 2024 and round = 12 and session = 'R' order by position
+
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -25,6 +36,20 @@ test: setup lint
 
 test-unit: setup
 	$(BIN)/python -m pytest -m "not integration"
+
+demo: setup
+	$(BIN)/f1pipe stack up
+	$(BIN)/f1pipe run --season $(DEMO_SEASON) --allow-missing
+	$(BIN)/f1pipe run --season 2018 --round 4 --datasets results,laps,race_control,weather,track_status --allow-missing
+	@echo; echo "== 2024 British Grand Prix (round 12), from the warehouse"
+	$(BIN)/f1pipe query "$(BRITISH_GP)"
+	@echo; echo "== $(DEMO_SEASON) standings over the rounds loaded"
+	$(BIN)/f1pipe standings --season $(DEMO_SEASON)
+	@echo; echo "lake: $(CURDIR)/lake   warehouse: $(CURDIR)/f1.duckdb   broker log: $(CURDIR)/.state/kafka/kafka.log"
+	@echo "stop the stack with: make stack-down   (or .venv/bin/f1pipe stack down)"
+
+airflow: setup
+	@scripts/airflow-standalone.sh
 
 stack-up: setup
 	$(BIN)/f1pipe stack up

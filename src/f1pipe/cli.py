@@ -78,6 +78,31 @@ def stack_status() -> None:
     )
 
 
+# --- run: the whole pipeline ---------------------------------------------------------------
+
+
+@app.command("run")
+def run(
+    season: int = typer.Option(..., help="Championship year, e.g. 2024."),
+    round_: int | None = typer.Option(None, "--round", help="One round; default: the season."),
+    session: str = typer.Option("R", help="FastF1 session identifier: R, Q, S, SQ, FP1..."),
+    datasets: str = typer.Option("results", help="Comma-separated: results,laps,race_control,"
+                                 "weather,track_status (all but results need --round)."),
+    allow_missing: bool = typer.Option(False, help="Exit 0 even if some data is not available."),
+) -> None:
+    """Run produce >> consume >> load >> check in one process, with a summary at the end."""
+    from f1pipe.pipeline import PipelineRequest, run_pipeline
+    from f1pipe.reporting import print_pipeline_summary
+
+    config = settings()
+    request = PipelineRequest(season=season, round=round_, session=session,
+                              datasets=tuple(d.strip() for d in datasets.split(",") if d.strip()),
+                              allow_missing=allow_missing)
+    with console.status("starting") as status:
+        summary = run_pipeline(config, request, on_step=lambda name: status.update(f"{name}..."))
+    print_pipeline_summary(summary, config)
+
+
 # --- entry point -------------------------------------------------------------------------
 
 

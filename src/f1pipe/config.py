@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     # Kafka
     kafka_broker: str = Field("127.0.0.1:9092", validation_alias=_env("KAFKA_BROKER"))
     kafka_topic: str = Field("f1_race_data", validation_alias=_env("KAFKA_TOPIC"))
+    topic_prefix: str = Field("f1.", validation_alias=_env("F1PIPE_TOPIC_PREFIX"))
     topic_partitions: int = Field(
         3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS")
     )

@@ -33,8 +33,8 @@ class SchemaRef(BaseModel):
 class Payload(BaseModel):
     """Base of every payload model.
 
-    Subclasses set ``schema_name``/``schema_version``, ``dataset`` (the CLI name),
-    ``default_topic``, and the field names making the natural key of the fact
+    Subclasses set ``schema_name``/``schema_version``, ``dataset`` (the CLI name and, after
+    the ``F1PIPE_TOPIC_PREFIX``, the topic name: see ``stream.topics.topic_for``), and the field names making the natural key of the fact
     (``key_fields``) and the Kafka key (``partition_key_fields``: a prefix of the natural key,
     so one driver's messages stay ordered in one partition).
     """
@@ -44,7 +44,6 @@ class Payload(BaseModel):
     schema_name: ClassVar[str]
     schema_version: ClassVar[int]
     dataset: ClassVar[str]
-    default_topic: ClassVar[str]
     key_fields: ClassVar[tuple[str, ...]]
     partition_key_fields: ClassVar[tuple[str, ...]]
 
@@ -71,7 +70,6 @@ class ResultV1(Payload):
     schema_name: ClassVar[str] = "result"
     schema_version: ClassVar[int] = 1
     dataset: ClassVar[str] = "results"
-    default_topic: ClassVar[str] = "f1_race_data"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
 
@@ -109,7 +107,6 @@ class LapV1(Payload):
     schema_name: ClassVar[str] = "lap"
     schema_version: ClassVar[int] = 1
     dataset: ClassVar[str] = "laps"
-    default_topic: ClassVar[str] = "f1.laps"
     key_fields: ClassVar[tuple[str, ...]] = (
         "season", "round", "session", "driver_number", "lap_number",
     )
@@ -149,7 +146,6 @@ class RaceControlMessageV1(Payload):
     schema_name: ClassVar[str] = "race_control_message"
     schema_version: ClassVar[int] = 1
     dataset: ClassVar[str] = "race_control"
-    default_topic: ClassVar[str] = "f1.race_control"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "message_index")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
@@ -171,7 +167,6 @@ class WeatherV1(Payload):
     schema_name: ClassVar[str] = "weather"
     schema_version: ClassVar[int] = 1
     dataset: ClassVar[str] = "weather"
-    default_topic: ClassVar[str] = "f1.weather"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
@@ -191,7 +186,6 @@ class TrackStatusV1(Payload):
     schema_name: ClassVar[str] = "track_status"
     schema_version: ClassVar[int] = 1
     dataset: ClassVar[str] = "track_status"
-    default_topic: ClassVar[str] = "f1.track_status"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 

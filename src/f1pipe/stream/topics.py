@@ -11,10 +11,13 @@ from f1pipe.schemas import BY_DATASET
 
 
 def topic_for(dataset: str, settings: Settings) -> str:
-    """A dataset's topic: ``KAFKA_TOPIC`` for results (the seed's name), else ``f1.<name>``."""
+    """A dataset's topic: ``KAFKA_TOPIC`` for results (the seed's name), else ``f1.<name>``.
+
+    The ``f1.`` prefix is ``F1PIPE_TOPIC_PREFIX``.
+    """
     if dataset == "results":
         return settings.kafka_topic
-    return BY_DATASET[dataset].default_topic
+    return settings.topic_prefix + BY_DATASET[dataset].dataset
 
 
 def ensure_topics(settings: Settings, topics: list[str], partitions: int | None = None,
