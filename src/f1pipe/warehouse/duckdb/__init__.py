@@ -1,0 +1,14 @@
+"""DuckDB destination: an embedded file; reads the lake's objects directly."""
+
+from f1pipe.warehouse.dialect import Dialect
+
+DIALECT = Dialect(
+    name="duckdb",
+    types={"int": "BIGINT", "float": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
+           "timestamp": "TIMESTAMP"},
+    json_type="JSON",
+    field_template="CAST({v}->>'{field}' AS {type})",
+    schema_name="v->'schema'->>'name'",
+    param="?",
+    temporary="TEMPORARY",
+)

@@ -1,0 +1,94 @@
+"""SQL shared by both destinations, generated from the model (:mod:`~f1pipe.warehouse.model`)
+and a destination's :class:`~f1pipe.warehouse.dialect.Dialect`.
+
+Flow per load: each new object is copied into ``f1pipe_landing`` (one JSON column ``v``),
+routed into the raw table of its schema (``INSERT ... SELECT``), and after all objects the
+raw rows of this load are merged into the typed model tables, keeping the newest version
+of each fact (by ``produced_at``, then Kafka offset).
+"""
+
+from __future__ import annotations
+
+from f1pipe.warehouse.dialect import Dialect
+from f1pipe.warehouse.model import RAW_COLUMNS, ModelTable
+
+LANDING = "f1pipe_landing"
+LOAD_HISTORY = "load_history"
+
+
+def create_landing(d: Dialect) -> str:
+    return f"CREATE {d.temporary} TABLE IF NOT EXISTS {LANDING} (v {d.json_type})"
+
+
+def create_load_history(d: Dialect) -> str:
+    t = d.types
+    return (
+        f"CREATE TABLE IF NOT EXISTS {LOAD_HISTORY} (object_key {t['string']}, "
+        f"etag {t['string']}, size_bytes {t['int']}, format {t['string']}, "
+        f"records {t['int']}, load_id {t['string']}, loaded_at {t['timestamp']})"
+    )
+
+
+def insert_load_history(d: Dialect) -> str:
+    marks = ", ".join([d.param] * 7)
+    return (
+        f"INSERT INTO {LOAD_HISTORY} (object_key, etag, size_bytes, format, records, load_id, "
+        f"loaded_at) VALUES ({marks})"
+    )
+
+
+def create_raw(d: Dialect, table: ModelTable) -> str:
+    extra = ", ".join(f"{c.name} {d.types[c.type]}" for c in RAW_COLUMNS)
+    return f"CREATE TABLE IF NOT EXISTS {table.raw} (v {d.json_type}, {extra})"
+
+
+def create_model(d: Dialect, table: ModelTable) -> str:
+    columns = ", ".join(f"{c.name} {d.types[c.type]}" for c in table.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})"
+
+
+def route_landing(d: Dialect, table: ModelTable) -> str:
+    """Copy the landed records of ``table``'s schema into its raw table.
+
+    Parameters: object key, load id, load time.
+    """
+    coords = [c for c in RAW_COLUMNS if c.source]
+    names = ", ".join(c.name for c in coords)
+    values = ", ".join(d.field(c.source, c.type) for c in coords)
+    return (
+        f"INSERT INTO {table.raw} (v, object_key, {names}, load_id, loaded_at) "
+        f"SELECT v, {d.param}, {values}, {d.param}, {d.param} FROM {LANDING} "
+        f"WHERE {d.schema_name} = '{table.schema_name}'"
+    )
+
+
+def count_unrouted(d: Dialect, schema_names: list[str]) -> str:
+    known = ", ".join(f"'{name}'" for name in schema_names)
+    return f"SELECT COUNT(*) FROM {LANDING} WHERE COALESCE({d.schema_name}, '') NOT IN ({known})"
+
+
+def merge(d: Dialect, table: ModelTable) -> str:
+    """MERGE this load's raw rows into the model table. Parameter: load id.
+
+    Within the load, one row per natural key survives (newest by ``produced_at``, then
+    offset); it replaces the stored row only when it is newer, so re-loading old objects
+    never rolls a fact back. Rows with a null key part are left out.
+    """
+    typed = ", ".join(f"{d.field(c.source, c.type)} AS {c.name}" for c in table.columns)
+    key = ", ".join(table.key)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in table.key)
+    on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
+    names = ", ".join(table.column_names)
+    updates = ", ".join(f"{c} = s.{c}" for c in table.column_names if c not in table.key)
+    return (
+        f"MERGE INTO {table.name} t USING ("
+        f"SELECT * FROM (SELECT {typed} FROM {table.raw} WHERE load_id = {d.param}) x "
+        f"WHERE {not_null} "
+        f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {key} "
+        f"ORDER BY produced_at DESC, kafka_offset DESC) = 1"
+        f") s ON {on} "
+        f"WHEN MATCHED AND (s.produced_at > t.produced_at OR (s.produced_at = t.produced_at "
+        f"AND s.kafka_offset > t.kafka_offset)) THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED THEN INSERT ({names}) "
+        f"VALUES ({', '.join('s.' + n for n in table.column_names)})"
+    )
