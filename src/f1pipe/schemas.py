@@ -34,9 +34,10 @@ class Payload(BaseModel):
     """Base of every payload model.
 
     Subclasses set ``schema_name``/``schema_version``, ``dataset`` (the CLI name and, after
-    the ``F1PIPE_TOPIC_PREFIX``, the topic name: see ``stream.topics.topic_for``), and the field names making the natural key of the fact
-    (``key_fields``) and the Kafka key (``partition_key_fields``: a prefix of the natural key,
-    so one driver's messages stay ordered in one partition).
+    ``F1PIPE_TOPIC_PREFIX``, the topic name: see ``stream.topics.topic_for``), the field
+    names making the natural key of the fact (``key_fields``) and the Kafka key
+    (``partition_key_fields``: a prefix of the natural key, so one driver's messages stay
+    ordered in one partition).
     """
 
     model_config = ConfigDict(extra="forbid")
