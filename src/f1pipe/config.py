@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     snowflake_storage_integration: str | None = Field(
         None, validation_alias=_env("SNOWFLAKE_STORAGE_INTEGRATION")
     )
+    # Only for private-link hosts or a local emulator; the account alone is the usual case.
+    snowflake_host: str | None = Field(None, validation_alias=_env("SNOWFLAKE_HOST"))
+    snowflake_port: int | None = Field(None, validation_alias=_env("SNOWFLAKE_PORT"))
+    snowflake_protocol: str | None = Field(None, validation_alias=_env("SNOWFLAKE_PROTOCOL"))
 
     # FastF1
     fastf1_cache_dir: Path = Field(
