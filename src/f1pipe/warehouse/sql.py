@@ -17,7 +17,8 @@ LOAD_HISTORY = "load_history"
 
 
 def create_landing(d: Dialect) -> str:
-    return f"CREATE {d.temporary} TABLE IF NOT EXISTS {LANDING} (v {d.json_type})"
+    """The session's landing table: one JSON column, fresh for each connection."""
+    return f"CREATE OR REPLACE {d.temporary} TABLE {LANDING} (v {d.json_type})"
 
 
 def create_load_history(d: Dialect) -> str:
