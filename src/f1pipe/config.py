@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS")
     )
     consumer_group: str = Field("f1pipe-lake", validation_alias=_env("F1PIPE_CONSUMER_GROUP"))
+    # Static group membership (Kafka group.instance.id): a restarted consumer takes its
+    # partitions back at once instead of waiting for the old member's session to time out.
+    consumer_instance_id: str | None = Field(
+        None, validation_alias=_env("F1PIPE_CONSUMER_INSTANCE_ID")
+    )
     dead_letter_topic: str = Field("f1.dlq", validation_alias=_env("F1PIPE_DLQ_TOPIC"))
     kafka_security_protocol: str | None = Field(
         None, validation_alias=_env("KAFKA_SECURITY_PROTOCOL")
