@@ -1,0 +1,111 @@
+"""Lake records and their file formats (JSON lines, Parquet).
+
+A :class:`LakeRecord` is one validated Kafka message: its own fields plus its Kafka
+coordinates. Both formats hold the same columns: the message's fields (``schema`` is a
+nested ``{name, version}`` object in JSON and a struct in Parquet), then ``kafka_topic``,
+``kafka_partition``, ``kafka_offset`` and ``kafka_timestamp`` (ms since the epoch).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import types
+import typing
+from dataclasses import dataclass
+
+from f1pipe.errors import ConfigError
+from f1pipe.schemas import ENVELOPE_FIELDS, Payload
+
+FORMATS = ("jsonl", "parquet")
+KAFKA_FIELDS = ("kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
+
+
+@dataclass(frozen=True)
+class LakeRecord:
+    """One message bound for the lake, with where it came from in Kafka."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    payload: Payload
+    envelope: dict  # schema, event_id, produced_at, source as the message carried them
+
+    @property
+    def group(self) -> tuple[int, int, str]:
+        """The lake partition the record belongs to: (season, round, session)."""
+        return (self.payload.season, self.payload.round, self.payload.session)
+
+    def row(self) -> dict:
+        """The record as one flat row: message fields, then the Kafka coordinates."""
+        return {
+            **self.envelope,
+            **self.payload.model_dump(mode="json"),
+            "kafka_topic": self.topic,
+            "kafka_partition": self.partition,
+            "kafka_offset": self.offset,
+            "kafka_timestamp": self.timestamp_ms,
+        }
+
+
+def check_format(fmt: str) -> str:
+    """Return ``fmt`` if it is a known format, else raise :class:`ConfigError`."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown lake format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def encode(records: list[LakeRecord], fmt: str) -> bytes:
+    """The bytes of one lake object holding ``records`` in format ``fmt``."""
+    if check_format(fmt) == "jsonl":
+        return encode_jsonl(records)
+    return encode_parquet(records)
+
+
+def encode_jsonl(records: list[LakeRecord]) -> bytes:
+    """One compact JSON object per line, UTF-8, each line ending in a newline."""
+    lines = (json.dumps(r.row(), separators=(",", ":"), ensure_ascii=False) for r in records)
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def encode_parquet(records: list[LakeRecord]) -> bytes:
+    """A Parquet file (zstd) whose column types come from the payload models."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema([type(r.payload) for r in records])
+    table = pa.Table.from_pylist([r.row() for r in records], schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def arrow_schema(models: list[type[Payload]]):
+    """Envelope + the union of the models' fields (in order) + the Kafka columns."""
+    import pyarrow as pa
+
+    fields = {
+        "schema": pa.struct([("name", pa.string()), ("version", pa.int64())]),
+        "event_id": pa.string(),
+        "produced_at": pa.string(),
+        "source": pa.string(),
+    }
+    assert tuple(fields) == ENVELOPE_FIELDS
+    for model in dict.fromkeys(models):
+        for name, info in model.model_fields.items():
+            fields.setdefault(name, _arrow_type(info.annotation))
+    fields.update(
+        kafka_topic=pa.string(), kafka_partition=pa.int32(), kafka_offset=pa.int64(),
+        kafka_timestamp=pa.int64(),
+    )
+    return pa.schema(list(fields.items()))
+
+
+def _arrow_type(annotation):
+    import pyarrow as pa
+
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    by_type = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
+    return by_type.get(annotation, pa.string())

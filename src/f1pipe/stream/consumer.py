@@ -1,0 +1,329 @@
+"""The lake consumer: Kafka topics -> object store, committing offsets only after writes.
+
+Messages are validated against their schema; good ones are batched per Kafka partition and
+stored as objects named by their first offset (see :mod:`f1pipe.lake.naming`); bad ones go
+to the dead-letter topic. A batch is flushed at ``batch_size`` records, ``flush_interval``
+seconds after its first record, when its partition is revoked, and on shutdown; offsets are
+committed synchronously after the flush. Delivery guarantee: no record is lost; a record is
+stored twice only if a crash moved batch boundaries (a rewrite otherwise replaces the same
+object).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from f1pipe.config import Settings
+from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.lake import RetryPolicy, Sink, open_sink
+from f1pipe.lake.records import LakeRecord, check_format
+from f1pipe.schemas import ENVELOPE_FIELDS, SchemaError, validate_message
+from f1pipe.stream.checkpoint import TP, Checkpoint
+from f1pipe.stream.dead_letter import DeadLetterProducer
+from f1pipe.stream.topics import ensure_topics
+
+log = logging.getLogger(__name__)
+
+JOIN_TIMEOUT_S = 60.0  # with --until-idle: give up if the group never assigns partitions
+PROGRESS_EVERY_S = 5.0
+FETCH_MAX_MESSAGES = 500
+
+
+@dataclass
+class ConsumeSummary:
+    """What a run did: records stored, objects written, dead letters sent, seconds taken."""
+
+    records: int = 0
+    objects: int = 0
+    dead_letters: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ConsumeOptions:
+    batch_size: int = 10  # records per object (per Kafka partition)
+    flush_interval_s: float = 5.0  # max age of a batch's first record, seconds
+    until_idle_s: float | None = None  # stop after this long with nothing new, seconds
+    group: str | None = None  # consumer group (default F1PIPE_CONSUMER_GROUP)
+
+    def check(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.flush_interval_s <= 0:
+            raise ConfigError(f"--flush-interval must be positive, got {self.flush_interval_s}")
+        if self.until_idle_s is not None and self.until_idle_s <= 0:
+            raise ConfigError(f"--until-idle must be positive, got {self.until_idle_s}")
+
+    @property
+    def poll_timeout_s(self) -> float:
+        """How long one poll waits: short enough to honour the interval and idle time."""
+        limits = [1.0, self.flush_interval_s / 2]
+        if self.until_idle_s is not None:
+            limits.append(self.until_idle_s / 4)
+        return max(0.05, min(limits))
+
+
+def consume(settings: Settings, topics: list[str], sink_url: str, *, batch_size: int = 10,
+            flush_interval: float = 5.0, fmt: str = "jsonl", until_idle: float | None = None,
+            group: str | None = None, retry: RetryPolicy | None = None,
+            on_progress: Callable[[str], None] | None = None) -> ConsumeSummary:
+    """Consume ``topics`` into the lake at ``sink_url`` until stopped or idle.
+
+    Stops on SIGTERM/SIGINT (flush, commit, close), after ``until_idle`` seconds without a
+    new message, or with :class:`F1PipeError` when storage fails after its retries (nothing
+    unstored is committed). Returns the run's :class:`ConsumeSummary`.
+    """
+    options = ConsumeOptions(batch_size, flush_interval, until_idle, group)
+    options.check()
+    if not topics:
+        raise ConfigError("no topics to consume: pass --topics T1,T2")
+    sink = open_sink(sink_url, settings, check_format(fmt), retry)
+    sink.check()
+    run = LakeConsumer(settings, topics, sink, options, on_progress or log.info)
+    return run.run()
+
+
+def consumer_config(settings: Settings, group: str | None) -> dict:
+    """librdkafka settings: manual commits only, start from the earliest offset."""
+    conf = {
+        **settings.kafka_client_config(),
+        "group.id": group or settings.consumer_group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+    }
+    if settings.consumer_instance_id:
+        conf["group.instance.id"] = settings.consumer_instance_id
+    return conf
+
+
+def to_lake_record(message: Message) -> LakeRecord | str:
+    """The message as a lake record, or the one-line reason it cannot be stored."""
+    raw = message.value()
+    if raw is None:
+        return "empty message (no value)"
+    try:
+        decoded = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"not valid JSON: {exc}"
+    try:
+        payload = validate_message(decoded)
+    except SchemaError as exc:
+        return f"schema violation: {exc}"
+    envelope = {name: decoded[name] for name in ENVELOPE_FIELDS}
+    return LakeRecord(message.topic(), message.partition(), message.offset(),
+                      message.timestamp()[1], payload, envelope)
+
+
+class LakeConsumer:
+    """One consumer-group member writing its partitions to a sink."""
+
+    def __init__(self, settings: Settings, topics: list[str], sink: Sink,
+                 options: ConsumeOptions, on_progress: Callable[[str], None]):
+        self.settings = settings
+        self.topics = topics
+        self.sink = sink
+        self.options = options
+        self.on_progress = on_progress
+        self.summary = ConsumeSummary()
+        self.assigned: set[TP] = set()
+        self.joined_at: float | None = None
+        self.last_activity = time.monotonic()
+        self.stop_requested = False
+        self.failed = False
+        self.consumer = Consumer(consumer_config(settings, options.group))
+        self.dead_letters = DeadLetterProducer(settings)
+        self.checkpoint = Checkpoint(self.consumer, sink, self.dead_letters)
+
+    def run(self) -> ConsumeSummary:
+        """Consume until stopped or idle; returns the summary. Closes the consumer."""
+        started = time.monotonic()
+        progress = Progress(self, started)
+        try:
+            self._check_topics()
+            ensure_topics(self.settings, [self.settings.dead_letter_topic])
+            self.consumer.subscribe(self.topics, on_assign=self._on_assign,
+                                    on_revoke=self._on_revoke, on_lost=self._on_lost)
+            with _stop_on_signals(self.request_stop):
+                self._loop(started, progress)
+                self._commit(self.checkpoint.tracked())
+            progress.report()
+        except BaseException:
+            self.failed = True
+            raise
+        finally:
+            self.summary.elapsed_s = time.monotonic() - started
+            self._close()
+        return self.summary
+
+    def request_stop(self) -> None:
+        """Finish the current poll, then flush, commit and close (a second request aborts)."""
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+
+    def _loop(self, started: float, progress: Progress) -> None:
+        while not self.stop_requested:
+            messages = self.consumer.consume(FETCH_MAX_MESSAGES, self.options.poll_timeout_s)
+            for message in messages:
+                self._handle(message)
+            self._commit(self.checkpoint.due(self.options.flush_interval_s))
+            progress.maybe_report()
+            if self._idle_long_enough(started):
+                return
+
+    def _handle(self, message: Message) -> None:
+        if message.error():
+            self._kafka_error(message.error())
+            return
+        tp = (message.topic(), message.partition())
+        if tp not in self.assigned:
+            return  # fetched before a revoke: the partition's new owner reads it again
+        self.last_activity = time.monotonic()
+        record = to_lake_record(message)
+        if isinstance(record, str):
+            self.dead_letters.send(message, record)
+            self.summary.dead_letters += 1
+            log.warning("dead letter %s[%d]@%d: %s", tp[0], tp[1], message.offset(), record)
+        else:
+            self.sink.add(record)
+        self.checkpoint.track(tp, message.offset())
+        if self.sink.pending(tp) >= self.options.batch_size:
+            self._commit([tp])
+
+    def _commit(self, tps: list[TP]) -> None:
+        if tps:
+            flushed = self.checkpoint.commit(tps)
+            self.summary.objects += flushed.objects
+            self.summary.records += flushed.records
+
+    def _idle_long_enough(self, started: float) -> bool:
+        idle = self.options.until_idle_s
+        if idle is None:
+            return False
+        now = time.monotonic()
+        if self.joined_at is None:
+            if now - started > JOIN_TIMEOUT_S:
+                raise F1PipeError(f"no partitions assigned within {JOIN_TIMEOUT_S:g} s: is "
+                                  f"Kafka at {self.settings.kafka_broker} healthy?")
+            return False
+        return now - self.last_activity >= idle
+
+    def _kafka_error(self, err: KafkaError) -> None:
+        if err.fatal() or err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART,
+                                         KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                                         KafkaError.GROUP_AUTHORIZATION_FAILED):
+            raise F1PipeError(f"kafka: {err.str()}")
+        if err.code() != KafkaError._PARTITION_EOF:
+            log.warning("kafka: %s", err.str())
+
+    def _check_topics(self) -> None:
+        try:
+            existing = set(self.consumer.list_topics(timeout=15).topics)
+        except KafkaException as exc:
+            raise F1PipeError(f"cannot reach Kafka at {self.settings.kafka_broker} "
+                              f"({exc.args[0].str()}): start it or set KAFKA_BROKER") from None
+        missing = [t for t in self.topics if t not in existing]
+        if missing:
+            raise F1PipeError(f"topic(s) {', '.join(missing)} do not exist: check --topics "
+                              "or produce to them first")
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assigned |= {(p.topic, p.partition) for p in partitions}
+        self.joined_at = self.last_activity = time.monotonic()
+        log.info("assigned %s", _names(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        tps = [(p.topic, p.partition) for p in partitions]
+        if not self.failed:
+            # Flush and commit before the partitions go: the next owner starts where we end.
+            try:
+                self._commit(tps)
+            except BaseException:
+                self.failed = True
+                raise
+        self.checkpoint.forget(tps)
+        self.assigned -= set(tps)
+        self.last_activity = time.monotonic()
+        log.info("revoked %s", _names(partitions))
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        tps = [(p.topic, p.partition) for p in partitions]
+        self.checkpoint.forget(tps)  # too late to commit: the new owner rewrites them
+        self.assigned -= set(tps)
+        log.warning("lost %s", _names(partitions))
+
+    def _close(self) -> None:
+        try:
+            self.consumer.close()
+        finally:
+            self.dead_letters.close()
+
+    def lag(self) -> int | None:
+        """Messages between this consumer's fetch position and the partitions' ends."""
+        tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
+        if not tps:
+            return 0
+        total = 0
+        for tp in self.consumer.position(tps):
+            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
+            if high < 0 or tp.offset < 0:
+                return None
+            total += max(0, high - tp.offset)
+        return total
+
+
+class Progress:
+    """Reports one progress line every few seconds (records/s, objects, lag)."""
+
+    def __init__(self, run: LakeConsumer, started: float, every_s: float = PROGRESS_EVERY_S):
+        self.run = run
+        self.started = started
+        self.every_s = every_s
+        self.last = started
+
+    def maybe_report(self) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self.report()
+
+    def report(self) -> None:
+        self.last = now = time.monotonic()
+        s = self.run.summary
+        rate = s.records / (now - self.started) if now > self.started else 0.0
+        lag = self.run.lag() if not self.run.failed else None
+        self.run.on_progress(
+            f"consume: {s.records} records stored ({rate:,.0f}/s), {s.objects} objects, "
+            f"{s.dead_letters} dead letters, lag {'?' if lag is None else lag}"
+        )
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT call ``stop`` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_: stop())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
