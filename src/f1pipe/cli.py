@@ -103,6 +103,78 @@ def run(
     print_pipeline_summary(summary, config)
 
 
+# --- consume: Kafka -> lake --------------------------------------------------------------
+
+
+def _seconds(value: str, option: str) -> float:
+    """``"5s"``, ``"500ms"``, ``"2m"`` or ``"5"`` as seconds; bad input is a one-line error."""
+    text = value.strip().lower()
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    unit, scale = next(((u, f) for u, f in units if text.endswith(u)), ("", 1.0))
+    try:
+        seconds = float(text.removesuffix(unit)) * scale
+    except ValueError:
+        raise F1PipeError(f"{option} {value!r}: expected a duration like 5s, 500ms or 2m") from None
+    if seconds <= 0:
+        raise F1PipeError(f"{option} {value!r}: must be more than zero")
+    return seconds
+
+
+@app.command("consume")
+def consume_command(
+    topics: str = typer.Option(None, help="Comma-separated topics (default: every dataset's "
+                                          "topic that exists)."),
+    sink: str = typer.Option(None, help="file://PATH or s3://BUCKET/PREFIX (default F1PIPE_LAKE)."),
+    batch_size: int = typer.Option(10, help="Records per object, per Kafka partition."),
+    flush_interval: str = typer.Option("5s", help="Flush a batch this long after its first "
+                                                  "record."),
+    format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
+    until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
+                                              "(default: run until stopped)."),
+    group: str = typer.Option(None, help="Consumer group (default F1PIPE_CONSUMER_GROUP)."),
+) -> None:
+    """Consume topics into the lake; offsets are committed only after the objects are stored."""
+    import logging
+
+    from f1pipe.stream.consumer import consume
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    cfg = settings()
+    names = _consume_topics(cfg, topics)
+    summary = consume(
+        cfg, names, sink or cfg.lake, batch_size=batch_size,
+        flush_interval=_seconds(flush_interval, "--flush-interval"), fmt=format,
+        until_idle=_seconds(until_idle, "--until-idle") if until_idle else None, group=group,
+        on_progress=lambda line: console.print(line, highlight=False),
+    )
+    typer.echo(
+        f"consumed {summary.records} records into {summary.objects} objects, "
+        f"{summary.dead_letters} dead letters, in {summary.elapsed_s:.1f} s "
+        f"({summary.records_per_s:,.0f} records/s)"
+    )
+
+
+def _consume_topics(cfg: Settings, topics: str | None) -> list[str]:
+    if topics:
+        return [t.strip() for t in topics.split(",") if t.strip()]
+    from confluent_kafka.admin import AdminClient
+
+    from f1pipe.schemas import BY_DATASET
+    from f1pipe.stream.topics import topic_for
+
+    wanted = [topic_for(dataset, cfg) for dataset in BY_DATASET]
+    try:
+        existing = AdminClient(cfg.kafka_client_config()).list_topics(timeout=15).topics
+    except Exception:  # noqa: BLE001 - the consumer reports an unreachable broker clearly
+        return wanted
+    found = [t for t in wanted if t in existing]
+    if not found:
+        raise F1PipeError(f"none of the dataset topics exist yet ({', '.join(wanted)}): "
+                          "produce first or pass --topics")
+    return found
+
+
 # --- entry point -------------------------------------------------------------------------
 
 
