@@ -195,8 +195,80 @@ class TrackStatusV1(Payload):
     message: str | None = None
 
 
+class LiveUpdateV1(Payload):
+    """One update of F1's live-timing feed (or a recorded stream of it), as it came.
+
+    An update naming several drivers (``TimingData``, ``TimingAppData``, ``TimingStats``
+    ``Lines``; ``DriverList``) is split into one message per driver (``subject`` = the
+    driver number, ``data`` = the update with only that driver's entry) plus one for what
+    concerns the whole session (``subject`` = ``"session"``); ``part_count`` says how many
+    messages one update became, so a reader can tell it has all of them. The Kafka key is
+    the subject, so one driver's updates stay in order in one partition of the feed topic's
+    Kafka topic. ``stream_index`` is the update's 0-based position in its recorded stream
+    (or the arrival order per feed topic when live).
+    """
+
+    schema_name: ClassVar[str] = "live_update"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "live_updates"
+    key_fields: ClassVar[tuple[str, ...]] = (
+        "season", "round", "session", "feed_topic", "stream_index", "subject",
+    )
+    partition_key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "subject")
+
+    feed_topic: str  # the feed's topic name, e.g. "TimingData", "CarData.z"
+    stream_index: int
+    subject: str  # driver number ("44") or "session"
+    part_count: int = 1
+    driver_number: int | None = None
+    session_time_ms: int  # ms since the start of the session's recorded streams
+    time_utc: str | None = None  # ISO 8601, UTC: when it happened
+    data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
+
+
+class LiveTimingSnapshotV1(Payload):
+    """One driver's row of the live timing tower at ``session_time_ms``.
+
+    Gaps and intervals are the feed's display strings (``"+1.234"``, ``"1L"``, ``"LAP 12"``)
+    with the numeric ones also in ms. The key is per driver: the warehouse keeps the newest
+    snapshot of each driver (the current tower); every snapshot stays in the raw table.
+    """
+
+    schema_name: ClassVar[str] = "live_timing_snapshot"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "live_timing"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
+
+    driver_number: int
+    session_time_ms: int  # session time of the newest update applied
+    time_utc: str | None = None  # ISO 8601, UTC, of that update
+    abbreviation: str | None = None
+    team_name: str | None = None
+    position: int | None = None
+    gap_to_leader: str | None = None
+    gap_to_leader_ms: int | None = None
+    interval_ahead: str | None = None  # to the car ahead
+    interval_ahead_ms: int | None = None
+    laps: int | None = None
+    last_lap_ms: int | None = None
+    best_lap_ms: int | None = None
+    sector1_ms: int | None = None  # sectors of the current / last lap
+    sector2_ms: int | None = None
+    sector3_ms: int | None = None
+    compound: str | None = None
+    tyre_age_laps: int | None = None
+    pit_stops: int | None = None
+    in_pit: bool | None = None
+    pit_out: bool | None = None
+    retired: bool | None = None
+    stopped: bool | None = None
+    status: str  # "running", "in pit", "pit out", "stopped", "retired"
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     ResultV1, LapV1, RaceControlMessageV1, WeatherV1, TrackStatusV1,
+    LiveUpdateV1, LiveTimingSnapshotV1,
 )
 BY_SCHEMA: dict[tuple[str, int], type[Payload]] = {
     (p.schema_name, p.schema_version): p for p in PAYLOADS

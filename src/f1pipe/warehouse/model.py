@@ -2,7 +2,7 @@
 
 Each model table comes from one message schema (``schemas.BY_SCHEMA``): its columns are the
 payload fields (same names, typed), plus the envelope and Kafka coordinates of the version
-kept. Types are logical (``int``, ``float``, ``string``, ``bool``, ``timestamp``); each
+kept. Types are logical (``int``, ``float``, ``string``, ``bool``, ``timestamp``, ``json``); each
 destination's :class:`~f1pipe.warehouse.dialect.Dialect` maps them to its own SQL types.
 """
 
@@ -22,7 +22,7 @@ _PY_TYPES = {int: "int", float: "float", str: "string", bool: "bool"}
 @dataclass(frozen=True)
 class Column:
     name: str  # column name in the model table
-    type: str  # logical type: int, float, string, bool, timestamp
+    type: str  # logical type: int, float, string, bool, timestamp, json
     source: str  # field of the JSON record it comes from
 
 
@@ -63,12 +63,18 @@ TABLE_NAMES = {
     "race_control_message": "race_control_messages",
     "weather": "weather",
     "track_status": "track_status",
+    "live_update": "live_updates",
+    "live_timing_snapshot": "live_timing",
 }
+# Payload fields holding a JSON object (the live feed's update): kept as JSON / VARIANT.
+JSON_FIELDS = frozenset({"data"})
 
 
 def _logical_type(field: str, annotation: object) -> str:
     if field in TIMESTAMP_FIELDS:
         return "timestamp"
+    if field in JSON_FIELDS:
+        return "json"
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     return _PY_TYPES[annotation]
