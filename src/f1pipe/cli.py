@@ -175,6 +175,90 @@ def _consume_topics(cfg: Settings, topics: str | None) -> list[str]:
     return found
 
 
+# --- warehouse: load, check, query, standings ----------------------------------------------
+
+WarehouseOpt = Annotated[str | None, typer.Option(
+    "--warehouse", help="duckdb:///PATH or snowflake (default F1PIPE_WAREHOUSE).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+@app.command("load")
+def load_command(
+    lake: str = typer.Option(None, help="file://PATH or s3://BUCKET/PREFIX (default F1PIPE_LAKE)."),
+    warehouse: WarehouseOpt = None,
+    strict: bool = typer.Option(False, help="Exit 1 if any object had to be skipped."),
+) -> None:
+    """Load the lake's new objects into the warehouse (raw tables, then MERGE into the model)."""
+    from f1pipe.warehouse import load
+    from f1pipe.warehouse.output import render
+
+    cfg = settings(lake=lake, warehouse=warehouse)
+    summary = load(cfg, cfg.lake, cfg.warehouse,
+                   log=lambda line: console.print(f"warning: {line}", highlight=False))
+    rows = [(t, summary.records[t], summary.table_rows[t]) for t in summary.table_rows]
+    render(["table", "records landed", "rows now"], rows, "table",
+           title=f"{cfg.lake} -> {cfg.warehouse}")
+    typer.echo(f"objects: {summary.objects_loaded} loaded, {summary.objects_skipped} already "
+               f"loaded, {summary.objects_failed} skipped as unreadable; "
+               f"{summary.elapsed_s:.1f} s")
+    if strict and summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+    """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
+    from f1pipe.warehouse import run_checks
+    from f1pipe.warehouse.output import check_format, render
+
+    cfg = settings(warehouse=warehouse)
+    report = run_checks(cfg, cfg.warehouse)
+    if check_format(format) != "table":
+        rows = [(r.name, r.passed, len(r.rows), r.description) for r in report.results]
+        render(["check", "passed", "failing_rows", "description"], rows, format)
+    else:
+        for result in report.results:
+            mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+            Console().print(f"{mark} {result.name}: {result.description}", highlight=False)
+            if not result.passed:
+                render(result.columns, result.rows[:50], "table")
+    if not report.passed:
+        console.print(f"{len(report.failed_names())} check(s) failed: "
+                      f"{', '.join(report.failed_names())}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command("query")
+def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
+                  warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+    """Run one SQL query on the warehouse and print the result."""
+    from f1pipe.warehouse import query
+    from f1pipe.warehouse.output import check_format, render
+
+    check_format(format)
+    cfg = settings(warehouse=warehouse)
+    columns, rows = query(cfg, cfg.warehouse, sql)
+    render(columns, rows, format)
+
+
+@app.command("standings")
+def standings_command(season: int = typer.Option(..., help="Championship year, e.g. 2024."),
+                      warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
+    """Drivers' and constructors' championship after each loaded round of a season."""
+    from f1pipe.warehouse.output import check_format, render
+    from f1pipe.warehouse.standings import season_standings, standings_rows, standings_table
+
+    check_format(format)
+    cfg = settings(warehouse=warehouse)
+    result = season_standings(cfg, cfg.warehouse, season)
+    if format != "table":
+        render(*standings_rows(result), format)
+        return
+    for championship in ("drivers", "constructors"):
+        render(*standings_table(result, championship), "table",
+               title=f"{season} {championship}' championship")
+
+
 # --- entry point -------------------------------------------------------------------------
 
 

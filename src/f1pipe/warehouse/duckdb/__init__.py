@@ -5,7 +5,7 @@ from f1pipe.warehouse.dialect import Dialect
 DIALECT = Dialect(
     name="duckdb",
     types={"int": "BIGINT", "float": "DOUBLE", "string": "VARCHAR", "bool": "BOOLEAN",
-           "timestamp": "TIMESTAMP"},
+           "timestamp": "TIMESTAMP", "json": "JSON"},
     json_type="JSON",
     field_template="CAST({v}->>'{field}' AS {type})",
     schema_name="v->'schema'->>'name'",

@@ -6,7 +6,7 @@ from f1pipe.warehouse.dialect import Dialect
 DIALECT = Dialect(
     name="snowflake",
     types={"int": "NUMBER(38,0)", "float": "FLOAT", "string": "VARCHAR", "bool": "BOOLEAN",
-           "timestamp": "TIMESTAMP_NTZ"},
+           "timestamp": "TIMESTAMP_NTZ", "json": "VARIANT"},
     json_type="VARIANT",
     field_template="{v}:{field}::{type}",
     schema_name="v:schema.name::VARCHAR",
