@@ -261,9 +261,9 @@ class LiveTimingSnapshotV1(Payload):
     pit_stops: int | None = None
     in_pit: bool | None = None
     pit_out: bool | None = None
-    retired: bool | None = None
+    retired: bool | None = None  # retired, or stopped on track
     stopped: bool | None = None
-    status: str  # "running", "in pit", "pit out", "stopped", "retired"
+    status: str  # "running", "in pit", "pit out", "knocked out", "retired"
 
 
 PAYLOADS: tuple[type[Payload], ...] = (
