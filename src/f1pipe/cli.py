@@ -7,6 +7,8 @@ Every command reads settings first (a bad value stops it with one line) and turn
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -76,6 +78,134 @@ def stack_status() -> None:
         f"kafka: running at {info.bootstrap} (pid {info.pid}) since {info.started_at}, "
         f"data {info.data_dir}, log {info.log_file}"
     )
+
+
+# --- produce: FastF1 -> Kafka ----------------------------------------------------------------
+
+produce_app = typer.Typer(help="Send FastF1 data to Kafka (one topic per dataset).",
+                          no_args_is_help=True)
+app.add_typer(produce_app, name="produce")
+
+CACHE_DIR_HELP = "FastF1 cache folder (F1PIPE_FASTF1_CACHE)."
+OFFLINE_HELP = "Use only FastF1's cache, never the network (F1PIPE_OFFLINE)."
+RECORDED_HELP = "Folder holding recorded http_cache/ responses (F1PIPE_FASTF1_RECORDED)."
+PARTITIONS_HELP = "Partitions of topics created now (F1PIPE_TOPIC_PARTITIONS)."
+ALLOW_MISSING_HELP = "Exit 0 even if FastF1 could not give some data (still reported)."
+CacheDirOption = Annotated[Path | None, typer.Option(help=CACHE_DIR_HELP)]
+RecordedDirOption = Annotated[Path | None, typer.Option(help=RECORDED_HELP)]
+RoundsOption = Annotated[list[int] | None, typer.Option(
+    "--round", help="Round number (repeatable); default: every round of the season.")]
+
+
+def produce_settings(cache_dir: Path | None, offline: bool | None,
+                     recorded_dir: Path | None) -> Settings:
+    return settings(fastf1_cache_dir=cache_dir, offline=offline, fastf1_recorded_dir=recorded_dir)
+
+
+@produce_app.command("results")
+def produce_results_cmd(
+    season: int = typer.Option(..., help="Championship year, e.g. 2024."),
+    rounds: RoundsOption = None,
+    event: str | None = typer.Option(None, help="Event name, country or place (Silverstone)."),
+    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3."),
+    cache_dir: CacheDirOption = None,
+    offline: bool | None = typer.Option(None, "--offline/--online", help=OFFLINE_HELP),
+    recorded_dir: RecordedDirOption = None,
+    partitions: int | None = typer.Option(None, min=1, help=PARTITIONS_HELP),
+    allow_missing: bool = typer.Option(False, help=ALLOW_MISSING_HELP),
+) -> None:
+    """One message per driver result of each event to KAFKA_TOPIC (default f1_race_data)."""
+    from f1pipe.stream.producer import produce_results
+
+    if rounds and event:
+        raise F1PipeError("give --round or --event, not both")
+    config = produce_settings(cache_dir, offline, recorded_dir)
+    with ProduceDisplay("events") as display:
+        summary = display.run(lambda: produce_results(
+            config, season, rounds=rounds, session=session, allow_missing=allow_missing,
+            event=event, partitions=partitions, progress=display))
+    display.print_summary(summary)
+
+
+@produce_app.command("session")
+def produce_session_cmd(
+    season: int = typer.Option(..., help="Championship year, e.g. 2018."),
+    round_: int = typer.Option(..., "--round", help="Round number."),
+    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3."),
+    datasets: str = typer.Option("laps,race_control,weather,track_status",
+                                 help="Comma-separated datasets; each goes to its own topic."),
+    cache_dir: CacheDirOption = None,
+    offline: bool | None = typer.Option(None, "--offline/--online", help=OFFLINE_HELP),
+    recorded_dir: RecordedDirOption = None,
+    partitions: int | None = typer.Option(None, min=1, help=PARTITIONS_HELP),
+    allow_missing: bool = typer.Option(False, help=ALLOW_MISSING_HELP),
+) -> None:
+    """Laps, race control messages, weather samples and track status changes of one session."""
+    from f1pipe.stream.producer import produce_session
+
+    config = produce_settings(cache_dir, offline, recorded_dir)
+    names = [d.strip() for d in datasets.split(",") if d.strip()]
+    with ProduceDisplay("datasets") as display:
+        summary = display.run(lambda: produce_session(
+            config, season, round_, session, names, allow_missing=allow_missing,
+            partitions=partitions, progress=display))
+    display.print_summary(summary)
+
+
+class ProduceDisplay:
+    """Progress bar while producing, one line per item that failed, a table at the end."""
+
+    def __init__(self, unit: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn(f"producing {unit}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.description}"),
+                                 console=console, transient=True,
+                                 disable=not console.is_terminal)
+        self.task = self.progress.add_task("", total=None)
+
+    def __enter__(self) -> ProduceDisplay:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.progress.stop()
+
+    def begin(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
+    def item_done(self, item) -> None:
+        if item.state not in ("done", "skipped"):
+            self.progress.console.print(f"{item.label}: {item.state}: {item.reason}",
+                                        highlight=False, soft_wrap=True)
+        self.progress.update(self.task, advance=1, description=item.ref.event_name)
+
+    def run(self, produce):
+        """Call ``produce``; on ProduceFailed print its summary table before re-raising."""
+        from f1pipe.stream.producer import ProduceFailed
+
+        try:
+            return produce()
+        except ProduceFailed as exc:
+            self.progress.stop()
+            self.print_summary(exc.summary)
+            raise
+
+    @staticmethod
+    def print_summary(summary) -> None:
+        from rich.table import Table
+
+        table = Table(title="f1pipe produce")
+        for column in ("round", "event", "session", "dataset", "topic", "state"):
+            table.add_column(column)
+        table.add_column("delivered", justify="right")
+        for item in summary.items:
+            table.add_row(str(item.ref.round), item.ref.event_name, item.ref.session,
+                          item.dataset, item.topic, item.state, str(item.delivered))
+        Console().print(table)
+        done = summary.with_state("done")
+        Console().print(f"{len(done)} done, {len(summary.items) - len(done)} failed, "
+                        f"{summary.delivered} message(s) delivered", highlight=False)
 
 
 # --- run: the whole pipeline ---------------------------------------------------------------

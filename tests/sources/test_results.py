@@ -75,3 +75,13 @@ def test_round_not_recorded_fails_with_fastf1_reason(fastf1_offline):
 def test_unknown_dataset_is_refused(fastf1_offline):
     with pytest.raises(F1PipeError, match="unknown dataset 'telemetry'"):
         extract("telemetry", 2024, 12)
+
+
+def test_driver_list_without_classification_counts_as_missing(fastf1_offline):
+    session = fastf1.get_session(2024, 10, "R")  # only the DriverList stream is recorded
+    session.load(laps=False, telemetry=False, weather=False, messages=False)
+    assert len(session.results) == 20 and session.results["Position"].isna().all()
+    with pytest.raises(F1PipeError) as raised:
+        extract("results", 2024, 10)
+    assert "no results data: driver list only, no classification: not in the offline " \
+           "FastF1 cache (https://api.jolpi.ca/ergast/f1/2024/10/results.json)" in str(raised.value)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from f1pipe.errors import F1PipeError
 from f1pipe.schemas import ResultV1
 from f1pipe.sources.convert import integer, ms, number, text
 from f1pipe.sources.loading import LoadedSession
 
 
 def payloads(loaded: LoadedSession) -> list[ResultV1]:
-    """One :class:`ResultV1` per row of ``session.results``, in FastF1's order."""
+    """One :class:`ResultV1` per row of ``session.results``, in FastF1's order.
+
+    Raises F1PipeError when FastF1 has no classification (no driver has a position).
+    """
     results = loaded.frame("results", "results")
+    if results["Position"].isna().all():
+        # FastF1 fills the driver list from live timing even when the classification
+        # (Ergast, or laps for recent races) could not be loaded.
+        raise F1PipeError(f"{loaded.ref.label}: no results data: driver list only, no "
+                          f"classification: {loaded.missing_reason('results')}")
     return [result(loaded, row) for _, row in results.iterrows()]
 
 
