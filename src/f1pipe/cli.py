@@ -389,6 +389,48 @@ def standings_command(season: int = typer.Option(..., help="Championship year, e
                title=f"{season} {championship}' championship")
 
 
+# --- real time: replay, live, tower ---------------------------------------------------------
+
+
+@app.command("replay")
+def replay_command(
+    season: int = typer.Option(..., help="Championship year, e.g. 2018."),
+    round_: int = typer.Option(..., "--round", help="Round number."),
+    session: str = typer.Option("R", help="FastF1 session identifier: R, Q, S, SQ, FP1..."),
+    speed: float = typer.Option(1.0, help="Times real speed; 0 = as fast as possible."),
+    topics: str = typer.Option(None, help="Comma-separated feed topics, e.g. TimingData,"
+                                          "track_status (default: every recorded one)."),
+    start: str = typer.Option("0", "--from", help="Session time to start at: 00:30:00, "
+                                                  "90s, 5m."),
+    duration: str = typer.Option(None, help="Session time to replay from --from, e.g. 60s "
+                                            "(default: to the end)."),
+    measure_latency: bool = typer.Option(False, help="Also run the lake consumer, loader and "
+                                         "tower; report publish -> DuckDB row and -> tower "
+                                         "state latency."),
+) -> None:
+    """Replay a recorded session's live-timing streams to Kafka, paced like the live feed."""
+    from f1pipe.stream.live_report import print_replay_summary, replay_progress
+    from f1pipe.stream.replay import ReplayRequest, parse_session_time
+
+    cfg = settings()
+    request = ReplayRequest(
+        season=season, round=round_, session=session, speed=speed,
+        topics=tuple(t.strip() for t in topics.split(",") if t.strip()) if topics else None,
+        start_ms=parse_session_time(start, "--from"),
+        duration_ms=parse_session_time(duration, "--duration") if duration else None)
+    if measure_latency:
+        from f1pipe.stream.latency import measure_latency as measure
+        from f1pipe.stream.live_report import print_latency_report
+
+        print_latency_report(measure(cfg, request, log=console.print), console)
+        return
+    from f1pipe.stream.replay import replay
+
+    with console.status("reading the recorded streams") as status:
+        summary = replay(cfg, request, on_progress=replay_progress(status))
+    print_replay_summary(summary, request, console)
+
+
 # --- entry point -------------------------------------------------------------------------
 
 
