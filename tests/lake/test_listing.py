@@ -1,0 +1,80 @@
+"""Listing a lake's data objects: key, size and fingerprint, for folders and buckets."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from f1pipe.config import load_settings
+from f1pipe.errors import F1PipeError
+from f1pipe.lake.listing import list_objects
+from f1pipe.lake.s3 import s3_client
+from f1pipe.lake.url import LakeUrl
+
+KEYS = {
+    "f1.laps/season=2018/round=4/session=R/f1.laps+0+0000000000.jsonl": b'{"a":1}\n',
+    "f1.laps/season=2018/round=4/session=R/f1.laps+1+0000000200.parquet": b"PAR1...PAR1",
+    "f1_race_data/season=2024/round=2/session=R/f1_race_data+2+0000000000.jsonl": b"{}\n{}\n",
+}
+NOT_DATA = {"f1.laps/season=2018/round=4/session=R/.tmp-upload": b"x", "README.txt": b"x"}
+
+
+def test_folder_lake_lists_data_objects_with_md5(tmp_path):
+    for key, body in {**KEYS, **NOT_DATA}.items():
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_bytes(body)
+
+    objects = list_objects(load_settings(), LakeUrl.parse(f"file://{tmp_path}"))
+
+    assert [o.key for o in objects] == sorted(KEYS)
+    for obj in objects:
+        assert obj.size == len(KEYS[obj.key])
+        assert obj.etag == hashlib.md5(KEYS[obj.key]).hexdigest()
+        assert obj.url == str((tmp_path / obj.key).resolve())
+    assert [o.format for o in objects] == ["json", "parquet", "json"]
+
+
+def test_folder_lake_fingerprint_changes_when_rewritten(tmp_path):
+    path = tmp_path / "t/season=1/round=1/session=R/t+0+0000000000.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"{}\n")
+    lake = LakeUrl.parse(f"file://{tmp_path}")
+    before = list_objects(load_settings(), lake)[0].etag
+    path.write_bytes(b'{"b":2}\n')
+
+    assert list_objects(load_settings(), lake)[0].etag != before
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(F1PipeError, match="lake folder .* does not exist"):
+        list_objects(load_settings(), LakeUrl.parse(f"file://{tmp_path / 'absent'}"))
+
+
+@pytest.mark.integration
+def test_bucket_lake_lists_keys_under_the_prefix_with_etags(s3_settings):
+    client = s3_client(s3_settings)
+    bucket = s3_settings.s3_bucket
+    for key, body in {**KEYS, **NOT_DATA}.items():
+        client.put_object(Bucket=bucket, Key=f"lake/{key}", Body=body)
+    client.put_object(Bucket=bucket, Key="elsewhere/t+0+0000000000.jsonl", Body=b"{}\n")
+
+    objects = list_objects(s3_settings, LakeUrl.parse(f"s3://{bucket}/lake"))
+
+    assert [o.key for o in objects] == sorted(KEYS)
+    for obj in objects:
+        head = client.head_object(Bucket=bucket, Key=f"lake/{obj.key}")
+        assert obj.size == len(KEYS[obj.key])
+        assert obj.etag == head["ETag"].strip('"')
+        assert obj.url == f"s3://{bucket}/lake/{obj.key}"
+
+
+@pytest.mark.integration
+def test_missing_bucket_is_a_clear_error(s3_settings):
+    with pytest.raises(F1PipeError, match="bucket 'absent-bucket-x' does not exist"):
+        list_objects(s3_settings, LakeUrl.parse("s3://absent-bucket-x/lake"))
+
+
+@pytest.mark.integration
+def test_empty_prefix_lists_nothing(s3_settings):
+    assert list_objects(s3_settings, LakeUrl.parse(f"s3://{s3_settings.s3_bucket}/lake")) == []
