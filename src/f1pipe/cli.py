@@ -431,6 +431,28 @@ def replay_command(
     print_replay_summary(summary, request, console)
 
 
+@app.command("tower")
+def tower_command(
+    snapshot_every: str = typer.Option("1s", help="Publish changed rows this often."),
+    until_idle: str = typer.Option(None, help="Exit after this long without an update "
+                                              "(default: run until stopped)."),
+    display: bool = typer.Option(True, help="Draw the live timing tower in the terminal."),
+    publish: bool = typer.Option(True, help="Publish snapshots to <prefix>live_timing."),
+) -> None:
+    """Live timing tower: consume the live topics, keep each driver's state, publish
+    snapshots."""
+    from f1pipe.stream.tower import Tower, TowerOptions
+    from f1pipe.stream.tower_view import run_tower
+
+    options = TowerOptions(
+        snapshot_every_s=_seconds(snapshot_every, "--snapshot-every"),
+        until_idle_s=_seconds(until_idle, "--until-idle") if until_idle else None,
+        publish=publish)
+    stats = run_tower(Tower(settings(), options), display)
+    typer.echo(f"tower: {stats.updates:,} updates applied, {stats.snapshots:,} snapshot rows "
+               f"published, {stats.skipped:,} messages skipped")
+
+
 # --- entry point -------------------------------------------------------------------------
 
 

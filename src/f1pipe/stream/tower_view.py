@@ -1,0 +1,82 @@
+"""The live timing tower drawn with rich: one line per driver, in running order."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from f1pipe.stream.replay import format_session_time
+from f1pipe.stream.timing_state import DriverRow, TimingState
+from f1pipe.stream.tower import Tower, TowerStats
+
+COMPOUND_STYLES = {"SOFT": "red", "SUPERSOFT": "magenta", "ULTRASOFT": "purple",
+                   "HYPERSOFT": "pink1", "MEDIUM": "yellow", "HARD": "white",
+                   "INTERMEDIATE": "green", "WET": "blue"}
+
+
+def lap_text(ms: int | None) -> str:
+    """105412 -> ``"1:45.412"``; None -> ``""``."""
+    if ms is None:
+        return ""
+    minutes, rest = divmod(ms, 60_000)
+    return f"{minutes}:{rest / 1000:06.3f}" if minutes else f"{rest / 1000:.3f}"
+
+
+def _tyre(row: DriverRow) -> str:
+    if not row.compound:
+        return ""
+    style = COMPOUND_STYLES.get(row.compound.upper(), "white")
+    return f"[{style}]{row.compound[:1]}[/{style}] {row.tyre_age_laps or 0}"
+
+
+def render_tower(label: str, state: TimingState) -> Table:
+    """The tower of one session's state as a rich table."""
+    lap, total = state.lap
+    heading = [label, f"session time {format_session_time(state.session_time_ms)}"]
+    if lap:
+        heading.append(f"lap {lap}/{total or '?'}")
+    if state.track_status:
+        heading.append(f"track {state.track_status}")
+    if state.session_status:
+        heading.append(state.session_status)
+    table = Table(title=" | ".join(heading), title_justify="left", expand=False)
+    for name, justify in (("P", "right"), ("No", "right"), ("Driver", "left"),
+                          ("Team", "left"), ("Gap", "right"), ("Int", "right"),
+                          ("Laps", "right"), ("Last", "right"), ("Best", "right"),
+                          ("S1", "right"), ("S2", "right"), ("S3", "right"),
+                          ("Tyre", "left"), ("Pits", "right"), ("Status", "left")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for row in state.rows():
+        style = "dim" if row.retired else None
+        table.add_row(
+            str(row.position or ""), str(row.driver_number), row.abbreviation or "",
+            row.team_name or "", row.gap_to_leader or "", row.interval_ahead or "",
+            str(row.laps or ""), lap_text(row.last_lap_ms), lap_text(row.best_lap_ms),
+            lap_text(row.sector1_ms), lap_text(row.sector2_ms), lap_text(row.sector3_ms),
+            _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""), row.status,
+            style=style)
+    return table
+
+
+def session_label(key: tuple[int, int, str]) -> str:
+    return f"{key[0]} round {key[1]} {key[2]}"
+
+
+def run_tower(tower: Tower, display: bool, console: Console | None = None) -> TowerStats:
+    """Run ``tower``; with ``display``, redraw the current session's tower as it changes
+    (rich refreshes at most 4 times a second) and leave the last one on screen."""
+    if not display:
+        return tower.run()
+    console = console or Console()
+
+    def current() -> Table | str:
+        if tower.current is None:
+            return "waiting for live-timing updates..."
+        return render_tower(session_label(tower.current), tower.states[tower.current])
+
+    with Live(current(), console=console, refresh_per_second=4, transient=False) as live:
+        tower.on_change = lambda _: live.update(current())
+        stats = tower.run()
+        live.update(current())
+    return stats
