@@ -331,6 +331,9 @@ def load_command(
     typer.echo(f"objects: {summary.objects_loaded} loaded, {summary.objects_skipped} already "
                f"loaded, {summary.objects_failed} skipped as unreadable; "
                f"{summary.elapsed_s:.1f} s")
+    if summary.unrouted_records:
+        console.print(f"warning: {summary.unrouted_records} record(s) of no known schema were "
+                      "not loaded", highlight=False)
     if strict and summary.failed:
         raise typer.Exit(1)
 
