@@ -434,6 +434,41 @@ def replay_command(
     print_replay_summary(summary, request, console)
 
 
+@app.command("live")
+def live_command(
+    from_file: Annotated[Path | None, typer.Option(
+        "--from-file", help="Publish a FastF1 live recording (SignalRClient output) instead "
+                            "of the live feed.")] = None,
+    season: int = typer.Option(None, help="Season of the session (default: from the schedule "
+                                          "and the time of the first message)."),
+    round_: int = typer.Option(None, "--round", help="Round of the session."),
+    session: str = typer.Option(None, help="FastF1 session identifier (default R)."),
+    no_auth: bool = typer.Option(False, help="Connect without an F1 TV account."),
+    silence_timeout: str = typer.Option("60s", help="Stop when the feed sends nothing this "
+                                                    "long."),
+    max_retries: int = typer.Option(5, help="Reconnections after a failure, with backoff."),
+    url: str = typer.Option(None, hidden=True, help="Feed address (tests)."),
+) -> None:
+    """Publish F1's live-timing feed (or a recording of it) to Kafka as it arrives."""
+    from f1pipe.stream.live import LiveOptions, publish_recording, resolve_session, run_live
+
+    cfg = settings()
+    ref = resolve_session(cfg, season, round_, session)
+    if from_file is not None:
+        summary = publish_recording(cfg, from_file, ref)
+    else:
+        options = LiveOptions(no_auth=no_auth, max_retries=max_retries, url=url,
+                              silence_timeout_s=_seconds(silence_timeout, "--silence-timeout"))
+        summary = run_live(cfg, ref, options, on_event=lambda line: console.print(
+            line, highlight=False, markup=False))
+    console.print(f"{summary.ref.label}: {summary.updates:,} updates published as "
+                  f"{summary.messages:,} messages to {len(summary.topics)} topics; "
+                  f"{summary.dead_letters:,} malformed to {cfg.dead_letter_topic}",
+                  highlight=False)
+    for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
+        console.print(f"  {count:4d} x {reason}", highlight=False, markup=False)
+
+
 @app.command("tower")
 def tower_command(
     snapshot_every: str = typer.Option("1s", help="Publish changed rows this often."),

@@ -59,7 +59,13 @@ def parse_line(text: str) -> tuple[str, dict[str, Any], datetime | None]:
         got = (f"a list of {len(value)} item(s)" if isinstance(value, list)
                else f"a {type(value).__name__}")
         raise ValueError(f"expected [topic, data, utc time], got {got}")
-    topic, data, stamp = value
+    return feed_message(*value)
+
+
+def feed_message(topic: Any, data: Any, stamp: Any) -> tuple[str, dict[str, Any],
+                                                              datetime | None]:
+    """Check and decode one feed message (``.z`` data decoded; an empty ``stamp`` marks the
+    subscription's initial state, whose data is JSON text); ValueError says what is wrong."""
     if not isinstance(topic, str) or not topic:
         raise ValueError("topic is not a name")
     return topic, _data(topic, data, initial=stamp == ""), _time(stamp)

@@ -83,13 +83,18 @@ class LivePublisher:
         return message
 
     def send(self, topic: str, key: str, message: dict) -> None:
-        report = self.reports.setdefault(topic, DeliveryReport(topic))
+        """Queue one envelope message (JSON) with its key and a ``schema`` header."""
         value = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
         schema = f"{message['schema']['name']}/{message['schema']['version']}".encode()
+        self.send_raw(topic, value, key.encode(), [("schema", schema)])
+
+    def send_raw(self, topic: str, value: bytes, key: bytes | None,
+                 headers: list[tuple[str, bytes]]) -> None:
+        """Queue one message as it is (e.g. a dead letter)."""
+        report = self.reports.setdefault(topic, DeliveryReport(topic))
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key.encode(),
-                                       headers=[("schema", schema)],
+                self._producer.produce(topic, value=value, key=key, headers=headers,
                                        on_delivery=report._on_delivery)
                 break
             except BufferError:  # local queue full: serve callbacks until there is room
