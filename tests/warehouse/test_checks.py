@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from f1pipe.warehouse import load, run_checks
 from f1pipe.warehouse.destination import connect
 from f1pipe.warehouse.standings import scoring_rules
@@ -33,6 +35,7 @@ def _tamper(warehouse) -> None:
         dest.close()
 
 
+@pytest.mark.integration
 def test_each_check_reports_its_failing_rows(warehouse, recorded_lake):
     load(warehouse.settings, f"file://{recorded_lake}", warehouse.url)
     _tamper(warehouse)

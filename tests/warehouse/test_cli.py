@@ -7,7 +7,12 @@ import io
 import json
 from collections import defaultdict
 
+import pytest
+
 from tests.warehouse.test_errors import run_cli
+
+# Recorded F1 data through both warehouses: seconds per test, not milliseconds.
+pytestmark = pytest.mark.integration
 
 
 def _sums(messages, field: str) -> dict[str, float]:

@@ -11,6 +11,9 @@ from f1pipe.warehouse.standings import season_standings
 from tests.warehouse.conftest import duckdb_warehouse, objects_of
 from tests.warehouse.lakefiles import write_folder
 
+# Recorded F1 data through both warehouses: seconds per test, not milliseconds.
+pytestmark = pytest.mark.integration
+
 COUNTS_2018_R4 = {"laps": 848, "race_control_messages": 109, "track_status": 22}
 RESULT_FIELDS = ("round", "driver_number", "abbreviation", "team_name", "position",
                  "classified_position", "grid_position", "status", "points", "time_ms")

@@ -31,9 +31,9 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_snowflake_login_failure_is_one_line(snowflake_wrong_password, recorded_lake):
+def test_snowflake_login_failure_is_one_line(snowflake_wrong_password, tmp_path):
     with pytest.raises(F1PipeError) as caught:
-        load(snowflake_wrong_password, f"file://{recorded_lake}", "snowflake")
+        load(snowflake_wrong_password, f"file://{tmp_path}", "snowflake")
 
     message = str(caught.value)
     assert "\n" not in message
