@@ -326,11 +326,10 @@ def load_command(
     summary = load(cfg, cfg.lake, cfg.warehouse,
                    log=lambda line: console.print(f"warning: {line}", highlight=False))
     rows = [(t, summary.records[t], summary.table_rows[t]) for t in summary.table_rows]
-    render(["table", "records landed", "rows now"], rows, "table",
-           title=f"{cfg.lake} -> {cfg.warehouse}")
-    typer.echo(f"objects: {summary.objects_loaded} loaded, {summary.objects_skipped} already "
-               f"loaded, {summary.objects_failed} skipped as unreadable; "
-               f"{summary.elapsed_s:.1f} s")
+    render(["table", "records landed", "rows now"], rows, "table")
+    typer.echo(f"{cfg.lake} -> {cfg.warehouse}: objects {summary.objects_loaded} loaded, "
+               f"{summary.objects_skipped} already loaded, {summary.objects_failed} skipped as "
+               f"unreadable; {summary.elapsed_s:.1f} s")
     if summary.unrouted_records:
         console.print(f"warning: {summary.unrouted_records} record(s) of no known schema were "
                       "not loaded", highlight=False)
@@ -352,7 +351,8 @@ def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -
     else:
         for result in report.results:
             mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
-            Console().print(f"{mark} {result.name}: {result.description}", highlight=False)
+            Console().print(f"{mark} {result.name}: {result.description}", highlight=False,
+                            soft_wrap=True)
             if not result.passed:
                 render(result.columns, result.rows[:50], "table")
     if not report.passed:

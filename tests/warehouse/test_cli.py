@@ -28,7 +28,7 @@ def test_load_standings_query_check(recorded_lake, recorded_messages, tmp_path):
     loaded = run_cli("load", "--lake", f"file://{recorded_lake}", "--warehouse", url,
                      cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    assert "0 already loaded, 0 skipped as unreadable" in loaded.stdout
+    assert "objects 16 loaded, 0 already loaded, 0 skipped as unreadable" in loaded.stdout
 
     standings = run_cli("standings", "--season", "2024", "--warehouse", url, "--format", "json",
                         cwd=tmp_path)
