@@ -50,7 +50,11 @@ class DuckDBDestination:
             raise F1PipeError(f"cannot open DuckDB file {path}: {_first_line(exc)}") from None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        self.con.execute(sql, list(params))
+        try:
+            self.con.execute(sql, list(params))
+        except duckdb.Error as exc:
+            verb = " ".join(sql.split()[:2])
+            raise F1PipeError(f"DuckDB {verb} failed: {_first_line(exc)}") from None
 
     def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple]]:
         try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import snowflake.connector
-from snowflake.connector.errors import DatabaseError, Error
+from snowflake.connector.errors import Error
 
 from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
@@ -71,6 +71,14 @@ class SnowflakeDestination:
             raise _login_error(settings, exc) from None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        try:
+            self._run(sql, params)
+        except Error as exc:
+            # The statement itself is not shown: a stage's may hold credentials.
+            verb = " ".join(sql.split()[:2])
+            raise F1PipeError(f"Snowflake {verb} failed: {_reason(exc)}") from None
+
+    def _run(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with self.con.cursor() as cur:
             cur.execute(sql, params or None)
 
@@ -78,7 +86,7 @@ class SnowflakeDestination:
         with self.con.cursor() as cur:
             try:
                 cur.execute(sql, params or None)
-            except DatabaseError as exc:
+            except Error as exc:
                 raise F1PipeError(f"query failed: {_reason(exc)}") from None
             columns = [c[0].lower() for c in cur.description or []]
             return columns, [tuple(r) for r in cur.fetchall()]
@@ -102,8 +110,8 @@ class SnowflakeDestination:
             raise LandingError(f"{obj.key}: key has characters a stage path cannot hold")
         try:
             if self.stage == sf.INTERNAL_STAGE:
-                self.execute(sf.put(obj.url, obj.key))
-            self.execute(sf.copy_object(self.stage, obj.key, obj.format))
+                self._run(sf.put(obj.url, obj.key))
+            self._run(sf.copy_object(self.stage, obj.key, obj.format))
         except Error as exc:
             raise LandingError(f"{obj.key}: {_reason(exc)}") from None
 
