@@ -93,7 +93,7 @@ def consume_step(settings: Settings, topics: Sequence[str], until_idle: float = 
     summary = consume(settings, list(topics), settings.lake, batch_size=batch_size,
                       flush_interval=flush_interval, until_idle=until_idle)
     return {"lake": settings.lake, "records_consumed": summary.records,
-            "objects_written": summary.objects_written, "dead_letters": summary.dead_letters}
+            "objects_written": summary.objects, "dead_letters": summary.dead_letters}
 
 
 def load_step(settings: Settings, lake: str | None = None) -> dict[str, Any]:
