@@ -200,7 +200,8 @@ class KafkaBroker:
     def _format_storage(self, java: str, classpath: str) -> None:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={LOG_CONFIG}", "-cp", classpath,
-               "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.properties)]
+               "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c",
+               str(self.properties)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
