@@ -93,9 +93,16 @@ def test_checks_pass_on_recorded_data(warehouse, recorded_lake):
     assert report.passed and report.passed_count == len(report.results) >= 10
 
 
-def test_corrupt_object_is_reported_and_skipped(warehouse, recorded_lake):
-    bad = recorded_lake / "f1.laps/season=2018/round=4/session=R/f1.laps+9+0000000000.jsonl"
-    bad.write_text('{"schema": {"name": "lap", "version": 1}, "season": 20\n')
+CORRUPT = {
+    "jsonl": b'{"schema": {"name": "lap", "version": 1}, "season": 20\n',  # cut mid-write
+    "parquet": b"PAR1 not really parquet",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(CORRUPT))
+def test_corrupt_object_is_reported_and_skipped(warehouse, recorded_lake, fmt):
+    bad = recorded_lake / f"f1.laps/season=2018/round=4/session=R/f1.laps+9+0000000000.{fmt}"
+    bad.write_bytes(CORRUPT[fmt])
     summary = load(warehouse.settings, f"file://{recorded_lake}", warehouse.url)
 
     assert [key for key, _ in summary.failed] == [bad.relative_to(recorded_lake).as_posix()]
