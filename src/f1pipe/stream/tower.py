@@ -138,7 +138,10 @@ class Tower:
         return now - last_update >= idle
 
     def _poll(self) -> bool:
-        messages = self._consumer.consume(500, 0.1)
+        # Wait for one message only, then take what has already arrived: a batch consume
+        # would hold the first message back until the batch fills or the wait ends.
+        first = self._consumer.poll(0.1)
+        messages = [first, *self._consumer.consume(499, 0)] if first is not None else []
         for message in messages:
             self._handle(message)
         if messages and self.on_change:
