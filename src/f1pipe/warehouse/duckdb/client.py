@@ -15,14 +15,7 @@ from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse.destination import LandingError
 from f1pipe.warehouse.duckdb import DIALECT
-from f1pipe.warehouse.sql import LANDING
-
-# hive_partitioning off: the lake's "season=2024/" folders are not columns of the records.
-READERS = {
-    "json": "SELECT json FROM read_json_objects({url}, format = 'newline_delimited', "
-            "hive_partitioning = false)",
-    "parquet": "SELECT to_json(p) FROM read_parquet({url}, hive_partitioning = false) p",
-}
+from f1pipe.warehouse.duckdb.sql import land_object
 
 
 def database_path(warehouse_url: str) -> str:
@@ -71,9 +64,8 @@ class DuckDBDestination:
             self.con.register_filesystem(s3_filesystem(self.settings))
 
     def land(self, obj: LakeObject) -> None:
-        url = "'" + obj.url.replace("'", "''") + "'"
         try:
-            self.con.execute(f"INSERT INTO {LANDING} (v) {READERS[obj.format].format(url=url)}")
+            self.con.execute(land_object(obj.url, obj.format))
         except duckdb.Error as exc:
             raise LandingError(f"{obj.key}: {_first_line(exc)}") from None
 
