@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -29,6 +30,21 @@ def produce(settings: Settings, topic: str, values: list[bytes], partitions: int
         producer.produce(topic, value=value, partition=i % partitions)
         if i % 1000 == 0:
             producer.poll(0)
+    assert producer.flush(30) == 0, "messages left undelivered"
+
+
+def produce_over(settings: Settings, topic: str, values: list[bytes], seconds: float,
+                 partitions: int = PARTITIONS, first_index: int = 0) -> None:
+    """Send ``values`` (message i to partition i % partitions, i counted from
+    ``first_index``) spread over ``seconds``, like a live stream; the topic must exist."""
+    producer = Producer({**settings.kafka_client_config(), "enable.idempotence": True})
+    chunks = 20
+    size = -(-len(values) // chunks)
+    for start in range(0, len(values), size):
+        for i in range(start, min(start + size, len(values))):
+            producer.produce(topic, value=values[i], partition=(first_index + i) % partitions)
+        producer.flush(10)
+        time.sleep(seconds / chunks)
     assert producer.flush(30) == 0, "messages left undelivered"
 
 

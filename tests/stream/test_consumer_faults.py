@@ -18,6 +18,7 @@ from tests.lake.harness import (
     folder_objects,
     lap_values,
     produce,
+    produce_over,
     s3_objects,
     start_consume,
 )
@@ -26,18 +27,18 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def settings(kafka_settings, topic_name):
-    return kafka_settings.model_copy(update={"dead_letter_topic": f"{topic_name}dlq"})
+def settings(kafka_settings):
+    return kafka_settings
 
 
-def _wait_for(condition, timeout_s: float, what: str, process=None):
+def _wait_for(condition, timeout_s: float, what: str, process=None, every_s: float = 0.01):
     deadline = time.monotonic() + timeout_s
     while not condition():
         if process is not None and process.poll() is not None:
             pytest.fail(f"the consumer exited (rc {process.returncode}) before {what}")
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(every_s)
 
 
 def _object_count(root) -> int:
@@ -59,14 +60,14 @@ def _consumed(log) -> list[int]:
 def test_killed_at_5_points_and_restarted_every_message_is_stored_once(settings, topic_name,
                                                                         tmp_path):
     topic = f"{topic_name}laps"
-    values = lap_values(6000)
+    values = lap_values(1500)
     produce(settings, topic, values)
     lake, log = tmp_path / "lake", tmp_path / "consume.log"
     args = ["--topics", topic, "--sink", f"file://{lake}", "--batch-size", "10",
-            "--flush-interval", "60s", "--until-idle", "1.5s", "--group", f"{topic_name}g"]
+            "--flush-interval", "60s", "--until-idle", "1s", "--group", f"{topic_name}g"]
     # Static membership: each restart takes the killed member's partitions back at once.
     member = {"F1PIPE_CONSUMER_INSTANCE_ID": f"{topic_name}member"}
-    kill_points = [None, 1, 60, 200, 400]  # None: during start-up; else: objects in the lake
+    kill_points = [None, 1, 20, 50, 90]  # None: during start-up; else: objects in the lake
     for point in kill_points:
         process = start_consume(settings, args, log, **member)
         if point is None:
@@ -76,18 +77,18 @@ def test_killed_at_5_points_and_restarted_every_message_is_stored_once(settings,
         assert process.poll() is None, "the run ended before the kill point"
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert _object_count(lake) < 600
+    assert _object_count(lake) < 150
     assert _finish(start_consume(settings, args, log, **member)) == 0, log.read_text()
 
     objects = folder_objects(lake)
     rows = all_rows(objects)
     assert {r["event_id"] for r in rows} == event_ids(values)
-    assert len(rows) == 6000  # batch boundaries never moved, so nothing was stored twice
+    assert len(rows) == 1500  # batch boundaries never moved, so nothing was stored twice
     expected = {f"{topic}/season=2024/round=6/session=R/{topic}+{p}+{o:010d}.jsonl"
-                for p in range(3) for o in range(0, 2000, 10)}
+                for p in range(3) for o in range(0, 500, 10)}
     assert set(objects) == expected
     assert_names_match_contents(objects)
-    assert committed(settings, f"{topic_name}g", topic) == {0: 2000, 1: 2000, 2: 2000}
+    assert committed(settings, f"{topic_name}g", topic) == {0: 500, 1: 500, 2: 500}
 
 
 def test_sigterm_flushes_the_open_batches_commits_and_exits_cleanly(settings, topic_name,
@@ -112,24 +113,26 @@ def test_sigterm_flushes_the_open_batches_commits_and_exits_cleanly(settings, to
 def test_two_consumers_in_one_group_share_the_partitions_and_store_each_message_once(
         settings, topic_name, tmp_path):
     topic = f"{topic_name}laps"
-    values = lap_values(6000)
-    produce(settings, topic, values)
+    values = lap_values(3000)
+    produce(settings, topic, values[:300])
     lake = tmp_path / "lake"
     args = ["--topics", topic, "--sink", f"file://{lake}", "--batch-size", "10",
-            "--flush-interval", "60s", "--until-idle", "2s", "--group", f"{topic_name}g"]
+            "--flush-interval", "60s", "--until-idle", "1.5s", "--group", f"{topic_name}g"]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     first = start_consume(settings, args, logs[0])
     _wait_for(lambda: _object_count(lake) >= 1, 30, "the first object", first)
     second = start_consume(settings, args, logs[1])  # joins mid-run: the group rebalances
+    # The rest arrives as a live stream, long enough to outlast the rebalance.
+    produce_over(settings, topic, values[300:], seconds=4, first_index=300)
     assert [_finish(first), _finish(second)] == [0, 0], [log.read_text() for log in logs]
 
     rows = all_rows(folder_objects(lake))
-    assert len(rows) == 6000
+    assert len(rows) == 3000
     assert {r["event_id"] for r in rows} == event_ids(values)
     counts = [_consumed(log)[0] for log in logs]
-    assert sum(counts) == 6000
+    assert sum(counts) == 3000
     assert min(counts) > 0, f"one consumer did all the work: {counts}"
-    assert committed(settings, f"{topic_name}g", topic) == {0: 2000, 1: 2000, 2: 2000}
+    assert committed(settings, f"{topic_name}g", topic) == {0: 1000, 1: 1000, 2: 1000}
 
 
 def test_s3_down_retries_then_exits_non_zero_without_committing_past_what_is_stored(
@@ -144,10 +147,10 @@ def test_s3_down_retries_then_exits_non_zero_without_committing_past_what_is_sto
                                        "--batch-size", "100", "--flush-interval", "500ms",
                                        "--until-idle", "60s", "--group", f"{topic_name}g"], log)
     _wait_for(lambda: len(all_rows(s3_objects(settings, "lake", "raw"))) == 600, 30,
-              "the first 600 records in S3", process)
+              "the first 600 records in S3", process, every_s=0.2)
     stored = s3_objects(settings, "lake", "raw")
     _wait_for(lambda: sum(committed(settings, f"{topic_name}g", topic).values()) == 600, 10,
-              "the commit of the stored records", process)
+              "the commit of the stored records", process, every_s=0.2)
     moto_s3.stop()
     produce(settings, topic, lap_values(300, first_index=600), first_index=600)
     rc = _finish(process, 60)

@@ -24,7 +24,7 @@ class S3Sink(BatchingSink):
         self.multipart_threshold = multipart_threshold
         self.part_size = part_size
         # One attempt per call: BatchingSink retries with its own backoff and reports it.
-        self.client = s3_client(settings, retries={"max_attempts": 1, "mode": "standard"},
+        self.client = s3_client(settings, retries={"total_max_attempts": 1, "mode": "standard"},
                                 connect_timeout=5, read_timeout=30)
 
     def key(self, name: str) -> str:
