@@ -494,7 +494,23 @@ def tower_command(
 # --- entry point -------------------------------------------------------------------------
 
 
+def _log_to_stderr(logger, level: int) -> None:
+    """f1pipe's own warnings to stderr; other libraries' loggers keep their own set-up."""
+    import logging
+
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
 def main() -> None:
+    import logging
+
+    _log_to_stderr(logging.getLogger("f1pipe"), logging.WARNING)
+    logging.getLogger("f1pipe.kafka").setLevel(logging.ERROR)
     try:
         app()
     except F1PipeError as exc:

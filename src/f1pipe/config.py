@@ -9,6 +9,7 @@ A bad value stops the command before any work with one line naming the setting
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,9 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from f1pipe.errors import ConfigError
+
+# librdkafka's own log lines go through this logger (the CLI shows errors only).
+KAFKA_LOG = logging.getLogger("f1pipe.kafka")
 
 
 def _env(*names: str) -> AliasChoices:
@@ -137,9 +141,9 @@ class Settings(BaseSettings):
     def kafka_port(self) -> int:
         return int(self.kafka_broker.split(",")[0].rpartition(":")[2])
 
-    def kafka_client_config(self) -> dict[str, str]:
+    def kafka_client_config(self) -> dict:
         """librdkafka settings shared by producers, consumers and admin clients."""
-        conf = {"bootstrap.servers": self.kafka_broker}
+        conf = {"bootstrap.servers": self.kafka_broker, "logger": KAFKA_LOG}
         optional = {
             "security.protocol": self.kafka_security_protocol,
             "sasl.mechanism": self.kafka_sasl_mechanism,
