@@ -79,18 +79,9 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log)
     summary = LoadSummary(objects_skipped=len(objects) - len(new),
                           records={t.name: 0 for t in MODEL})
     load_id = uuid.uuid4().hex
-    history = []
     if new:
         dest.attach_lake(lake)
-    for obj in new:
-        try:
-            records = _land_object(dest, obj, load_id, summary)
-        except LandingError as exc:
-            summary.failed.append((obj.key, str(exc).removeprefix(f"{obj.key}: ")))
-            log(f"skipped corrupt object {exc}")
-            continue
-        summary.objects_loaded += 1
-        history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
+    history = _land_all(dest, new, load_id, summary, log)
     for table in MODEL:
         if summary.records[table.name]:
             dest.execute(sql.merge(dest.dialect, table), (load_id,))
@@ -98,6 +89,23 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log)
         dest.execute(sql.insert_load_history(dest.dialect), row)
     summary.table_rows = table_counts(dest)
     return summary
+
+
+def _land_all(dest: Destination, objects: list[LakeObject], load_id: str,
+              summary: LoadSummary, log: Log) -> list[tuple]:
+    """Land each object (an unreadable one is reported and left out); returns the
+    load_history rows of those landed."""
+    history = []
+    for obj in objects:
+        try:
+            records = _land_object(dest, obj, load_id, summary)
+        except LandingError as exc:
+            summary.failed.append((obj.key, str(exc).removeprefix(f"{obj.key}: ")))
+            log(f"skipped unreadable object {exc}")
+            continue
+        summary.objects_loaded += 1
+        history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
+    return history
 
 
 def _land_object(dest: Destination, obj: LakeObject, load_id: str, summary: LoadSummary) -> int:
