@@ -341,11 +341,13 @@ def load_command(
 def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
     from f1pipe.warehouse import run_checks
-    from f1pipe.warehouse.output import check_format, render
+    from f1pipe.warehouse.output import check_format, render, report_json
 
     cfg = settings(warehouse=warehouse)
     report = run_checks(cfg, cfg.warehouse)
-    if check_format(format) != "table":
+    if check_format(format) == "json":
+        typer.echo(report_json(report))
+    elif format == "csv":
         rows = [(r.name, r.passed, len(r.rows), r.description) for r in report.results]
         render(["check", "passed", "failing_rows", "description"], rows, format)
     else:

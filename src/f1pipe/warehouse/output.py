@@ -50,3 +50,13 @@ def render(columns: list[str], rows: list[tuple], fmt: str, title: str | None = 
         for row in rows:
             table.add_row(*("" if v is None else str(plain(v)) for v in row))
         Console(file=out, width=200).print(table)
+
+
+def report_json(report) -> str:
+    """A check report as JSON: each check with its failing rows as objects."""
+    checks = [
+        {"check": r.name, "passed": r.passed, "description": r.description,
+         "failing_rows": [dict(zip(r.columns, map(plain, row), strict=True)) for row in r.rows]}
+        for r in report.results
+    ]
+    return json.dumps({"passed": report.passed, "checks": checks}, ensure_ascii=False)
