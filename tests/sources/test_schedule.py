@@ -1,9 +1,13 @@
+from datetime import UTC, datetime, timedelta
+
 import fastf1
+import pandas as pd
 import pytest
 
 from f1pipe.errors import F1PipeError
 from f1pipe.sources import season_events, select_events
-from f1pipe.sources.schedule import session_identifier
+from f1pipe.sources.loading import load_session
+from f1pipe.sources.schedule import SessionRef, session_identifier
 
 
 def test_season_events_follow_fastf1_schedule_without_testing(fastf1_offline):
@@ -43,3 +47,16 @@ def test_bad_arguments_give_one_line_errors(fastf1_offline, call, expected):
         call()
     assert expected in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_session_not_held_yet_is_refused_before_loading():
+    start = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None) + timedelta(days=30))
+    future = SessionRef(2030, 1, "Future Grand Prix", None, None, "R", "Race", start)
+    assert not future.has_happened()
+    assert future.has_happened(now=datetime.now(UTC) + timedelta(days=31))
+    with pytest.raises(F1PipeError) as raised:
+        load_session(future, ["results"])
+    assert str(raised.value) == (
+        f"2030 round 1 (Future Grand Prix) R has not happened yet (scheduled "
+        f"{future.session_date})"
+    )

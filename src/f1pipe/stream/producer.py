@@ -18,6 +18,7 @@ Two layers:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -49,11 +50,17 @@ PRODUCER_CONFIG: dict[str, str | int | bool] = {
     "client.id": "f1pipe-producer",
 }
 FLUSH_TIMEOUT_S = 60.0
+# librdkafka's own log lines (retries, reconnects) go to Python logging, not raw stderr.
+KAFKA_LOG = logging.getLogger("f1pipe.kafka")
 
 
 def producer_config(settings: Settings) -> dict:
     """librdkafka settings of the producer: the connection settings plus ``PRODUCER_CONFIG``."""
     return {**settings.kafka_client_config(), **PRODUCER_CONFIG}
+
+
+def _client_config(settings: Settings) -> dict:
+    return {**producer_config(settings), "logger": KAFKA_LOG}
 
 
 def message_key(message: dict) -> str:
@@ -94,7 +101,7 @@ class MessageProducer:
 
     def __init__(self, settings: Settings, flush_timeout_s: float = FLUSH_TIMEOUT_S):
         self.flush_timeout_s = flush_timeout_s
-        self._producer = Producer(producer_config(settings))
+        self._producer = Producer(_client_config(settings))
 
     def __enter__(self) -> MessageProducer:
         return self
