@@ -9,6 +9,7 @@ import pytest
 from f1pipe.errors import F1PipeError
 from f1pipe.schemas import validate_message
 from f1pipe.sources import extract
+from f1pipe.sources.laps import lap_end_utc
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,11 @@ def test_weather_samples_equal_fastf1(fastf1_offline):
         assert message["session_time_ms"] == ms(row["Time"])
         assert message["air_temp_c"] == row["AirTemp"]
         assert message["rainfall"] == bool(row["Rainfall"])
+
+
+def test_lap_end_utc_is_lap_start_date_plus_lap_duration():
+    row = pd.Series({"LapStartDate": pd.Timestamp("2018-04-29 12:10:00"),
+                     "LapStartTime": pd.Timedelta(minutes=10),
+                     "Time": pd.Timedelta(minutes=11, seconds=45, milliseconds=250)})
+    assert lap_end_utc(row) == "2018-04-29T12:11:45.250Z"
+    assert lap_end_utc({**row, "LapStartDate": pd.NaT}) is None

@@ -265,3 +265,23 @@ def test_ctrl_c_between_events_stops_the_run_and_reports_it(settings):
     ]
     assert str(raised.value) == "interrupted: 20 message(s) delivered before Ctrl-C"
     assert len(read_topic(settings, settings.kafka_topic)) == 20
+
+
+def test_undelivered_results_fail_the_run_even_with_allow_missing(settings):
+    admin = AdminClient(settings.kafka_client_config())
+    admin.create_topics([NewTopic(settings.kafka_topic, 1, 1,
+                                  config={"max.message.bytes": "64"})])[
+        settings.kafka_topic].result()
+    with pytest.raises(ProduceFailed) as raised:
+        produce_results(settings, 2024, rounds=[12], allow_missing=True)
+    item = raised.value.summary.items[0]
+    assert (item.state, item.delivered, item.failed) == ("undelivered", 0, 20)
+    assert str(raised.value).startswith("20 message(s) not delivered to Kafka (2024 round 12")
+
+
+def test_topics_are_created_with_the_partition_count_asked(settings):
+    produce_session(settings, 2018, 4, "R", ["race_control"], partitions=5)
+    topic = f"{settings.topic_prefix}race_control"
+    admin = AdminClient(settings.kafka_client_config())
+    assert len(admin.list_topics(topic, timeout=10).topics[topic].partitions) == 5
+    assert len(read_topic(settings, topic)) == 109
