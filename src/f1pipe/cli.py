@@ -175,7 +175,7 @@ class ProduceDisplay:
         self.progress.update(self.task, total=total)
 
     def item_done(self, item) -> None:
-        if item.state not in ("done", "skipped"):
+        if item.state != "done":
             self.progress.console.print(f"{item.label}: {item.state}: {item.reason}",
                                         highlight=False, soft_wrap=True)
         self.progress.update(self.task, advance=1, description=item.ref.event_name)

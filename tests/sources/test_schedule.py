@@ -57,6 +57,6 @@ def test_session_not_held_yet_is_refused_before_loading():
     with pytest.raises(F1PipeError) as raised:
         load_session(future, ["results"])
     assert str(raised.value) == (
-        f"2030 round 1 (Future Grand Prix) R has not happened yet (scheduled "
+        f"2030 round 1 (Future Grand Prix) R: not held yet (scheduled "
         f"{future.session_date})"
     )

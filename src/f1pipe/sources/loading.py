@@ -86,7 +86,7 @@ def load_flags(datasets: Iterable[str]) -> dict[str, bool]:
 def load_session(ref: SessionRef, datasets: Iterable[str]) -> LoadedSession:
     """Load ``ref`` with what ``datasets`` need; raises F1PipeError when it cannot be loaded."""
     if not ref.has_happened():
-        raise F1PipeError(f"{ref.label} has not happened yet (scheduled {ref.session_date})")
+        raise F1PipeError(f"{ref.label}: not held yet (scheduled {ref.session_date})")
     with captured_fastf1_warnings() as captured:
         try:
             session = fastf1.get_session(ref.season, ref.round, ref.session)

@@ -165,7 +165,7 @@ class ProduceItem:
     ref: SessionRef
     dataset: str
     topic: str
-    state: str = "pending"  # done | missing | undelivered | interrupted | skipped
+    state: str = "pending"  # done | missing | undelivered | interrupted
     delivered: int = 0
     failed: int = 0  # messages sent but not acknowledged
     reason: str | None = None
