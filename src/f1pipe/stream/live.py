@@ -223,10 +223,14 @@ def _session_once(publishing: LivePublishing, options: LiveOptions,
                                   f"{options.connect_timeout_s:g} s")
     if errors:
         raise FeedUnavailable(_why(errors[0]))
+    if client.messages == 0 and client.signed_in is False:
+        raise NothingLive(f"the live feed sent nothing for {options.silence_timeout_s:g} s "
+                          "and FastF1 could not sign in to an F1 TV account: the feed needs "
+                          "one (FastF1 asks for it on first use), or no session is live")
     if client.messages == 0:
         raise NothingLive(f"the live feed sent nothing for {options.silence_timeout_s:g} s:"
-                              " no session is live right now (use `f1pipe replay` for a "
-                              "recorded one, or --from-file)")
+                          " no session is live right now (use `f1pipe replay` for a "
+                          "recorded one, or --from-file)")
     on_event(f"live feed silent for {options.silence_timeout_s:g} s after "
              f"{client.messages} messages: session over")
 
@@ -235,8 +239,8 @@ def _why(exc: BaseException) -> str:
     from fastf1.exceptions import F1AuthError
 
     if isinstance(exc, F1AuthError):
-        return (f"the live feed needs an F1 TV account ({exc}): sign in once with "
-                "`python -m fastf1.livetiming auth` or pass --no-auth for partial data")
+        return (f"the live feed needs an F1 TV account and FastF1 could not sign in "
+                f"({exc}); pass --no-auth to try without it (partial data at best)")
     text = " ".join(str(exc).split()) or type(exc).__name__
     errno = _ERRNO.search(text)
     return f"cannot connect to the live feed: {errno.group(0) if errno else text[:200]}"
@@ -259,6 +263,12 @@ class _FeedClient:
                 super()._on_connect()
                 outer.connected = True
 
+            def _access_token_factory(self) -> Any:
+                # FastF1 logs a failed sign-in and goes on without the account.
+                factory = super()._access_token_factory()
+                outer.signed_in = factory is not None
+                return factory
+
         self.client = Client(os.devnull, timeout=int(options.silence_timeout_s),
                              logger=log, no_auth=options.no_auth)
         if options.url:
@@ -266,6 +276,7 @@ class _FeedClient:
             self.client._negotiate_url = options.url.rstrip("/") + "/negotiate"
         self.publishing = publishing
         self.connected = False
+        self.signed_in: bool | None = None  # None: not tried (--no-auth)
         self.messages = 0
 
     def run_catching(self, errors: list[BaseException]) -> None:
