@@ -114,6 +114,19 @@ def committed(settings: Settings, group: str, topic: str,
         consumer.close()
 
 
+def stable_members(settings: Settings, group: str) -> int:
+    """How many members ``group`` has once it is stable with every partition assigned
+    (0 while it is rebalancing)."""
+    from confluent_kafka import ConsumerGroupState
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(settings.kafka_client_config())
+    description = admin.describe_consumer_groups([group])[group].result(timeout=15)
+    if description.state != ConsumerGroupState.STABLE:
+        return 0
+    return sum(1 for m in description.members if m.assignment.topic_partitions)
+
+
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for an ``f1pipe`` subprocess using ``settings``' broker, S3 and DLQ."""
     env = {**os.environ, "F1PIPE_ENV_FILE": "/nonexistent/.env",

@@ -20,6 +20,7 @@ from tests.lake.harness import (
     produce,
     produce_over,
     s3_objects,
+    stable_members,
     start_consume,
 )
 
@@ -112,27 +113,37 @@ def test_sigterm_flushes_the_open_batches_commits_and_exits_cleanly(settings, to
 
 def test_two_consumers_in_one_group_share_the_partitions_and_store_each_message_once(
         settings, topic_name, tmp_path):
-    topic = f"{topic_name}laps"
+    topic, group = f"{topic_name}laps", f"{topic_name}g"
     values = lap_values(3000)
     produce(settings, topic, values[:300])
     lake = tmp_path / "lake"
     args = ["--topics", topic, "--sink", f"file://{lake}", "--batch-size", "10",
-            "--flush-interval", "60s", "--until-idle", "1.5s", "--group", f"{topic_name}g"]
+            "--flush-interval", "60s", "--until-idle", "2s", "--group", group]
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     first = start_consume(settings, args, logs[0])
     _wait_for(lambda: _object_count(lake) >= 1, 30, "the first object", first)
     second = start_consume(settings, args, logs[1])  # joins mid-run: the group rebalances
-    # The rest arrives as a live stream, long enough to outlast the rebalance.
-    produce_over(settings, topic, values[300:], seconds=4, first_index=300)
+    sent = 300
+    # A live stream keeps the first consumer busy until the group has settled with both...
+    while stable_members(settings, group) != 2:
+        assert sent < 2400, "the group never settled with two members"
+        assert second.poll() is None, logs[1].read_text()
+        produce(settings, topic, values[sent:sent + 30], first_index=sent)
+        sent += 30
+        time.sleep(0.1)
+    # ... then goes on for both.
+    produce_over(settings, topic, values[sent:sent + 600], seconds=1, first_index=sent)
+    sent += 600
     assert [_finish(first), _finish(second)] == [0, 0], [log.read_text() for log in logs]
 
     rows = all_rows(folder_objects(lake))
-    assert len(rows) == 3000
-    assert {r["event_id"] for r in rows} == event_ids(values)
+    assert len(rows) == sent
+    assert {r["event_id"] for r in rows} == event_ids(values[:sent])
     counts = [_consumed(log)[0] for log in logs]
-    assert sum(counts) == 3000
+    assert sum(counts) == sent
     assert min(counts) > 0, f"one consumer did all the work: {counts}"
-    assert committed(settings, f"{topic_name}g", topic) == {0: 1000, 1: 1000, 2: 1000}
+    ends = committed(settings, group, topic)
+    assert ends == {p: len(range(p, sent, 3)) for p in range(3)}
 
 
 def test_s3_down_retries_then_exits_non_zero_without_committing_past_what_is_stored(
