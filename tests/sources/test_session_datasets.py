@@ -19,12 +19,18 @@ def baku_2018(fastf1_offline):
     return session
 
 
+@pytest.fixture(scope="module")
+def baku_laps(fastf1_offline):
+    """The laps messages of the 2018 Azerbaijan GP (extracted once: FastF1 takes seconds)."""
+    return extract("laps", 2018, 4)
+
+
 def ms(value):
     return None if pd.isna(value) else round(value.total_seconds() * 1000)
 
 
-def test_laps_one_message_per_fastf1_lap(baku_2018):
-    messages = extract("laps", 2018, 4)
+def test_laps_one_message_per_fastf1_lap(baku_2018, baku_laps):
+    messages = baku_laps
     assert len(messages) == len(baku_2018.laps) == 848
     expected = {(int(r.DriverNumber), int(r.LapNumber)): r for r in baku_2018.laps.itertuples()}
     for message in messages:
@@ -42,9 +48,9 @@ def test_laps_one_message_per_fastf1_lap(baku_2018):
     assert expected == {}
 
 
-def test_laps_come_in_lap_order_per_driver(baku_2018):
+def test_laps_come_in_lap_order_per_driver(baku_2018, baku_laps):
     seen: dict[int, list[int]] = {}
-    for message in extract("laps", 2018, 4):
+    for message in baku_laps:
         seen.setdefault(message["driver_number"], []).append(message["lap_number"])
     assert len(seen) == 20
     for laps in seen.values():
