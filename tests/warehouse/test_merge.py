@@ -30,14 +30,24 @@ def test_newer_version_replaces_older_never_the_reverse(warehouse, tmp_path):
     lake = tmp_path / "lake"
     _write(lake, [_result(18, T0), _result(10, T0, driver=1)], "results-a")
     load(warehouse.settings, f"file://{lake}", warehouse.url)
-    # A correction, then a stale copy of the first version arriving late on another topic.
+    # A correction in the next load, then an older version arriving late, in a load of its own.
     _write(lake, [_result(25, T0 + timedelta(minutes=5))], "results-b")
-    _write(lake, [_result(18, T0 - timedelta(minutes=5))], "results-c")
-    summary = load(warehouse.settings, f"file://{lake}", warehouse.url)
+    corrected = load(warehouse.settings, f"file://{lake}", warehouse.url)
+    _write(lake, [_result(12, T0 - timedelta(minutes=5))], "results-c")
+    late = load(warehouse.settings, f"file://{lake}", warehouse.url)
 
-    assert summary.objects_loaded == 2
+    assert (corrected.objects_loaded, late.objects_loaded) == (1, 1)
     assert _points(warehouse) == [(1, 10.0, T0.replace(tzinfo=None)),
                                   (44, 25.0, (T0 + timedelta(minutes=5)).replace(tzinfo=None))]
+
+
+def test_within_one_load_the_newest_version_wins(warehouse, tmp_path):
+    lake = tmp_path / "lake"
+    _write(lake, [_result(25, T0 + timedelta(minutes=5))], "results-a")
+    _write(lake, [_result(18, T0), _result(12, T0 - timedelta(minutes=5))], "results-b")
+    load(warehouse.settings, f"file://{lake}", warehouse.url)
+
+    assert _points(warehouse) == [(44, 25.0, (T0 + timedelta(minutes=5)).replace(tzinfo=None))]
 
 
 def test_duplicates_within_one_load_make_one_row(warehouse, tmp_path):
