@@ -409,6 +409,9 @@ def replay_command(
                                                   "90s, 5m."),
     duration: str = typer.Option(None, help="Session time to replay from --from, e.g. 60s "
                                             "(default: to the end)."),
+    catch_up: bool = typer.Option(False, help="With --from: first publish the earlier "
+                                  "updates as fast as possible, so consumers start with the "
+                                  "state so far."),
     measure_latency: bool = typer.Option(False, help="Also run the lake consumer, loader and "
                                          "tower; report publish -> DuckDB row and -> tower "
                                          "state latency."),
@@ -422,7 +425,8 @@ def replay_command(
         season=season, round=round_, session=session, speed=speed,
         topics=tuple(t.strip() for t in topics.split(",") if t.strip()) if topics else None,
         start_ms=parse_session_time(start, "--from"),
-        duration_ms=parse_session_time(duration, "--duration") if duration else None)
+        duration_ms=parse_session_time(duration, "--duration") if duration else None,
+        catch_up=catch_up)
     if measure_latency:
         from f1pipe.stream.latency import measure_latency as measure
         from f1pipe.stream.live_report import print_latency_report

@@ -36,6 +36,9 @@ def print_replay_summary(summary: ReplaySummary, request: ReplayRequest,
     pace = "as fast as possible" if request.speed == 0 else f"at {request.speed:g}x"
     console.print(f"replayed {summary.updates:,} updates as {summary.messages:,} messages "
                   f"({span}) {pace} in {summary.wall_s:.2f} s", highlight=False)
+    if summary.caught_up:
+        console.print(f"caught up first with {summary.caught_up:,} earlier updates",
+                      highlight=False)
     if summary.missing:
         console.print(f"not recorded: {', '.join(summary.missing)}", highlight=False)
 

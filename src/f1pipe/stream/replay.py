@@ -139,6 +139,7 @@ class ReplayRequest:
     topics: tuple[str, ...] | None = None
     start_ms: int = 0
     duration_ms: int | None = None  # None: to the end
+    catch_up: bool = False  # first publish what came before start_ms, unpaced
 
     def check(self) -> None:
         if self.speed < 0:
@@ -152,14 +153,15 @@ class ReplaySummary:
     """What a replay did; ``published_at`` maps event ids to monotonic publish times."""
 
     ref: SessionRef
-    updates: int = 0  # feed updates replayed
-    messages: int = 0  # Kafka messages (updates split per driver)
+    updates: int = 0  # feed updates replayed in the window
+    messages: int = 0  # Kafka messages (updates split per driver), catch-up included
     topics: dict[str, int] = field(default_factory=dict)  # Kafka topic -> messages
     missing: list[str] = field(default_factory=list)  # feed topics not recorded
     first_ms: int | None = None
     last_ms: int | None = None
     wall_s: float = 0.0
     max_late_s: float = 0.0  # worst delay behind the paced schedule
+    caught_up: int = 0  # updates before the window published first (--catch-up)
 
 
 Progress = Callable[[ReplaySummary, int], None]  # (summary so far, session time in ms)
@@ -182,6 +184,12 @@ def replay(settings: Settings, request: ReplayRequest,
     topics = {t: live_topic(t, settings) for t in recorded.counts}
     ensure_topics(settings, list(topics.values()))
     publisher = LivePublisher(settings)
+    if request.catch_up:  # the state so far (driver list, positions...) before the clock runs
+        for update in recorded.window(0, request.start_ms):
+            _publish_update(publisher, topics[update.feed_topic], ref, update,
+                            recorded.time_utc(update), summary, on_message)
+        summary.caught_up, summary.updates = summary.updates, 0
+        summary.first_ms = summary.last_ms = None
     clock = PacedClock(request.speed, request.start_ms)
     for update in updates:
         summary.max_late_s = max(summary.max_late_s,

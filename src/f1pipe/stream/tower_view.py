@@ -10,6 +10,7 @@ from f1pipe.stream.replay import format_session_time
 from f1pipe.stream.timing_state import DriverRow, TimingState
 from f1pipe.stream.tower import Tower, TowerStats
 
+COMPOUND_SHORT = {"SUPERSOFT": "SS", "ULTRASOFT": "US", "HYPERSOFT": "HS", "SUPERHARD": "SH"}
 COMPOUND_STYLES = {"SOFT": "red", "SUPERSOFT": "magenta", "ULTRASOFT": "purple",
                    "HYPERSOFT": "pink1", "MEDIUM": "yellow", "HARD": "white",
                    "INTERMEDIATE": "green", "WET": "blue"}
@@ -27,11 +28,20 @@ def _tyre(row: DriverRow) -> str:
     if not row.compound:
         return ""
     style = COMPOUND_STYLES.get(row.compound.upper(), "white")
-    return f"[{style}]{row.compound[:1]}[/{style}] {row.tyre_age_laps or 0}"
+    short = COMPOUND_SHORT.get(row.compound.upper(), row.compound[:1])
+    return f"[{style}]{short}[/{style}] {row.tyre_age_laps or 0}"
 
 
-def render_tower(label: str, state: TimingState) -> Table:
-    """The tower of one session's state as a rich table."""
+FULL_WIDTH = 150  # narrower terminals get the tower without team and sector columns
+OPTIONAL_COLUMNS = ("Team", "S1", "S2", "S3")
+COLUMNS = (("P", "right"), ("No", "right"), ("Driver", "left"), ("Team", "left"),
+           ("Gap", "right"), ("Int", "right"), ("Laps", "right"), ("Last", "right"),
+           ("Best", "right"), ("S1", "right"), ("S2", "right"), ("S3", "right"),
+           ("Tyre", "left"), ("Pits", "right"), ("Status", "left"))
+
+
+def render_tower(label: str, state: TimingState, width: int = FULL_WIDTH) -> Table:
+    """The tower of one session's state as a rich table (compact below ``FULL_WIDTH``)."""
     lap, total = state.lap
     heading = [label, f"session time {format_session_time(state.session_time_ms)}"]
     if lap:
@@ -41,22 +51,21 @@ def render_tower(label: str, state: TimingState) -> Table:
     if state.session_status:
         heading.append(state.session_status)
     table = Table(title=" | ".join(heading), title_justify="left", expand=False)
-    for name, justify in (("P", "right"), ("No", "right"), ("Driver", "left"),
-                          ("Team", "left"), ("Gap", "right"), ("Int", "right"),
-                          ("Laps", "right"), ("Last", "right"), ("Best", "right"),
-                          ("S1", "right"), ("S2", "right"), ("S3", "right"),
-                          ("Tyre", "left"), ("Pits", "right"), ("Status", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    columns = [(n, j) for n, j in COLUMNS if not (width < FULL_WIDTH and n in OPTIONAL_COLUMNS)]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True, min_width=len(name))
     for row in state.rows():
-        style = "dim" if row.retired else None
-        table.add_row(
-            str(row.position or ""), str(row.driver_number), row.abbreviation or "",
-            row.team_name or "", row.gap_to_leader or "", row.interval_ahead or "",
+        cells = dict(zip([n for n, _ in COLUMNS], _cells(row), strict=True))
+        table.add_row(*(cells[n] for n, _ in columns), style="dim" if row.retired else None)
+    return table
+
+
+def _cells(row: DriverRow) -> list[str]:
+    return [str(row.position or ""), str(row.driver_number), row.abbreviation or "",
+            (row.team_name or "")[:14], row.gap_to_leader or "", row.interval_ahead or "",
             str(row.laps or ""), lap_text(row.last_lap_ms), lap_text(row.best_lap_ms),
             lap_text(row.sector1_ms), lap_text(row.sector2_ms), lap_text(row.sector3_ms),
-            _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""), row.status,
-            style=style)
-    return table
+            _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""), row.status]
 
 
 def session_label(key: tuple[int, int, str]) -> str:
@@ -73,7 +82,8 @@ def run_tower(tower: Tower, display: bool, console: Console | None = None) -> To
     def current() -> Table | str:
         if tower.current is None:
             return "waiting for live-timing updates..."
-        return render_tower(session_label(tower.current), tower.states[tower.current])
+        return render_tower(session_label(tower.current), tower.states[tower.current],
+                            console.width)
 
     with Live(current(), console=console, refresh_per_second=4, transient=False) as live:
         tower.on_change = lambda _: live.update(current())
