@@ -118,3 +118,23 @@ def test_replay_window_at_speed_50_is_paced_and_lands_in_duckdb(
     again = load(settings, settings.lake, settings.warehouse)  # MERGE again: no change
     assert again.objects_loaded == 0
     assert again.table_rows["live_timing"] == len(drivers)
+
+
+@pytest.mark.integration
+def test_catch_up_publishes_what_came_before_the_window_first(
+        kafka_settings, fastf1_offline, topic_name, tmp_path):
+    settings = live_settings(kafka_settings, fastf1_offline, topic_name, tmp_path)
+    topics = ("LapCount", "TrackStatus")
+    recorded = read_session(session_ref(2018, 4, "R"), topics)
+    before = recorded.window(0, 3_600_000)
+    window = recorded.window(3_600_000, 600_000)
+
+    summary = replay(settings, ReplayRequest(2018, 4, "R", speed=0, topics=topics,
+                                             start_ms=3_600_000, duration_ms=600_000,
+                                             catch_up=True))
+
+    assert (summary.caught_up, summary.updates) == (len(before), len(window))
+    records = read_all(settings, list(summary.topics), summary.messages)
+    laps = sorted(r.json()["data"]["CurrentLap"] for r in records
+                  if r.json()["feed_topic"] == "LapCount" and "CurrentLap" in r.json()["data"])
+    assert laps == list(range(1, laps[-1] + 1))  # every lap so far, then the window's
