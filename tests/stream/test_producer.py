@@ -262,7 +262,7 @@ def test_ctrl_c_between_events_stops_the_run_and_reports_it(settings):
     summary = raised.value.summary
     assert raised.value.exit_code == 130 and summary.interrupted
     assert [(i.ref.round, i.state, i.delivered) for i in summary.items] == [
-        (12, "done", 20), (2, "interrupted", 0),
+        (2, "done", 20), (12, "interrupted", 0),
     ]
     assert str(raised.value) == "interrupted: 20 message(s) delivered before Ctrl-C"
     assert len(read_topic(settings, settings.kafka_topic)) == 20

@@ -119,7 +119,8 @@ def season_events(season: int) -> list[Event]:
 
 def select_events(season: int, rounds: list[int] | None = None,
                   event: str | None = None) -> list[Event]:
-    """The season's events, or only ``rounds``, or only the one named ``event``."""
+    """The season's events in round order, or only ``rounds``, or only the one named
+    ``event``."""
     events = season_events(season)
     if event is not None:
         return [_event_by_name(events, event)]
@@ -132,7 +133,7 @@ def select_events(season: int, rounds: list[int] | None = None,
             f"season {season} has no round {unknown[0]} (rounds "
             f"{events[0].round}-{events[-1].round})"
         )
-    return [by_round[r] for r in dict.fromkeys(rounds)]
+    return [by_round[r] for r in sorted(set(rounds))]
 
 
 def _event_by_name(events: list[Event], wanted: str) -> Event:
