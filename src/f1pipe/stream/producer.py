@@ -29,6 +29,7 @@ from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.schemas import SchemaError, validate_message
 from f1pipe.sources import (
+    LoadedSession,
     SessionRef,
     check_datasets,
     configure_fastf1,
@@ -317,7 +318,7 @@ def _produce_session_items(producer: MessageProducer, items: list[ProduceItem],
             return
 
 
-def _send_item(producer: MessageProducer, loaded, item: ProduceItem) -> None:
+def _send_item(producer: MessageProducer, loaded: LoadedSession, item: ProduceItem) -> None:
     try:
         messages = messages_of(loaded, item.dataset)
     except F1PipeError as exc:
