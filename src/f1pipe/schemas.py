@@ -204,8 +204,8 @@ class LiveUpdateV1(Payload):
     concerns the whole session (``subject`` = ``"session"``); ``part_count`` says how many
     messages one update became, so a reader can tell it has all of them. The Kafka key is
     the subject, so one driver's updates stay in order in one partition of the feed topic's
-    Kafka topic. ``stream_index`` is the update's 0-based position in its recorded stream
-    (or the arrival order per feed topic when live).
+    Kafka topic. ``stream_index`` is the update's 0-based position in its recorded stream;
+    live, it is the UTC time in ms x 1000 + the order within that ms (unique across restarts).
     """
 
     schema_name: ClassVar[str] = "live_update"

@@ -118,18 +118,33 @@ def read_messages(path: Path) -> tuple[list[Message], list[BadLine]]:
     return messages, bad
 
 
+class ArrivalIndex:
+    """``stream_index`` of live messages: their UTC time in ms x 1000 + their order among
+    the topic's messages of that same ms. Unlike a counter it stays unique and the same
+    when ``f1pipe live`` restarts mid-session or a recording is published again, so
+    warehouse keys neither collide nor change."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int], int] = {}
+
+    def next(self, feed_topic: str, when: datetime) -> int:
+        base = round(when.timestamp() * 1000) * 1000
+        order = self._seen.get((feed_topic, base), 0)
+        self._seen[(feed_topic, base)] = order + 1
+        return base + order
+
+
 def read_recording(path: Path) -> Recording:
     """The recording as feed updates: session time 0 is its first time stamp; initial-state
-    lines (no time stamp) take that time. ``stream_index`` counts per feed topic."""
+    lines (no time stamp) take that time. ``stream_index``: see :class:`ArrivalIndex`."""
     messages, bad = read_messages(path)
     times = [m.time_utc for m in messages if m.time_utc is not None]
     start = min(times) if times else datetime.now(UTC)
     recording = Recording(bad=bad, start_utc=start)
-    per_topic: dict[str, int] = {}
+    indexes = ArrivalIndex()
     for message in messages:
         when = message.time_utc or start
-        index = per_topic.get(message.feed_topic, 0)
-        per_topic[message.feed_topic] = index + 1
+        index = indexes.next(message.feed_topic, when)
         recording.updates.append(FeedUpdate(
             message.feed_topic, index, round((when - start).total_seconds() * 1000),
             message.data, when))

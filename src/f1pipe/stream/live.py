@@ -28,7 +28,7 @@ import fastf1
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.sources import configure_fastf1, season_events, session_ref
-from f1pipe.sources.live_recording import feed_message, read_messages
+from f1pipe.sources.live_recording import ArrivalIndex, feed_message, read_messages
 from f1pipe.sources.live_timing import FeedUpdate, live_payloads
 from f1pipe.sources.schedule import SessionRef
 from f1pipe.stream.dead_letter import REASON_HEADER
@@ -65,17 +65,16 @@ class LivePublishing:
         self.publisher = publisher
         self.summary = LiveSummary(ref)
         self.start_utc: datetime | None = None
-        self._indexes: dict[str, int] = {}
+        self._indexes = ArrivalIndex()
         self._known_topics: set[str] = set()
 
     def publish(self, feed_topic: str, data: dict[str, Any], time_utc: datetime | None) -> None:
         """Publish one decoded message (``time_utc`` None: now)."""
         when = time_utc or datetime.now(UTC)
         self.start_utc = self.start_utc or when
-        index = self._indexes.get(feed_topic, 0)
-        self._indexes[feed_topic] = index + 1
-        update = FeedUpdate(feed_topic, index, round((when - self.start_utc) / timedelta(
-            milliseconds=1)), data, when)
+        session_time_ms = round((when - self.start_utc) / timedelta(milliseconds=1))
+        update = FeedUpdate(feed_topic, self._indexes.next(feed_topic, when), session_time_ms,
+                            data, when)
         topic = self._topic(feed_topic)
         for payload in live_payloads(self.summary.ref, update, when):
             self.publisher.publish(topic, payload)
