@@ -155,3 +155,16 @@ def test_recording_session_time_counts_from_the_first_message(tmp_path: Path):
     assert recording.updates[2].data == {"44": {"Tla": "HAM"}}
     assert parse_line(f"['CarData.z', '{z_encode({'Entries': []})}', "
                       "'2024-07-07T14:00:00Z']")[1] == {"Entries": []}
+
+
+def test_live_stream_index_is_time_based_unique_and_repeatable():
+    from datetime import UTC, datetime
+
+    from f1pipe.sources.live_recording import ArrivalIndex
+
+    when = datetime(2024, 7, 7, 14, 0, 0, 123000, tzinfo=UTC)
+    first, again = ArrivalIndex(), ArrivalIndex()
+    indexes = [first.next("TimingData", when) for _ in range(3)]
+    assert indexes == [1720360800123000, 1720360800123001, 1720360800123002]
+    assert first.next("TrackStatus", when) == indexes[0]  # per feed topic
+    assert again.next("TimingData", when) == indexes[0]  # same again after a restart
