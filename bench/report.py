@@ -1,0 +1,66 @@
+"""Ratios between the figures of one run, and the table printed at the end."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+# (ratio name, f1pipe figure, reference figure); figures are matched by name prefix.
+RATIOS = [
+    ("producer f1pipe/limit", "f1pipe producer", "kafka-producer-perf-test"),
+    ("consume->folder f1pipe/limit", "f1pipe consumer -> folder", "kafka-consumer-perf-test"),
+    ("consume->S3 f1pipe/limit", "f1pipe consumer -> S3", "kafka-consumer-perf-test"),
+    ("consume->folder f1pipe/baseline", "f1pipe consumer -> folder",
+     "seed-style baseline -> folder"),
+    ("consume->S3 f1pipe/baseline", "f1pipe consumer -> S3", "seed-style baseline -> S3"),
+    ("load->DuckDB f1pipe/limit", "f1pipe loader -> DuckDB", "DuckDB read_json_objects"),
+]
+
+
+def _find(figures: list[dict], prefix: str) -> dict | None:
+    return next((f for f in figures if f["name"].startswith(prefix)), None)
+
+
+def ratios(figures: list[dict]) -> dict:
+    """Every f1pipe/reference ratio of records per second, the hop furthest from its limit,
+    and the scale curve's cost per record (microseconds)."""
+    found = {}
+    for name, ours, reference in RATIOS:
+        a, b = _find(figures, ours), _find(figures, reference)
+        if a and b and b.get("per_s"):
+            found[name] = round(a["per_s"] / b["per_s"], 3)
+    limits = {k: v for k, v in found.items() if k.endswith("/limit")}
+    scale = [f for f in figures if f["hop"] == "scale"]
+    return {
+        "ratios": found,
+        "furthest_from_limit": min(limits, key=limits.get) if limits else None,
+        "us_per_record_by_size": {f["count"]: round(1e6 / f["per_s"], 1) for f in scale},
+    }
+
+
+def _rate(figure: dict) -> str:
+    if figure["hop"] == "latency":
+        return (f"p50 {figure['p50']:,.0f} / p95 {figure['p95']:,.0f} / "
+                f"p99 {figure['p99']:,.0f} ms")
+    mb = f"  {figure['mb_per_s']:,.1f} MB/s" if figure.get("mb_per_s") else ""
+    return f"{figure['per_s']:,.0f}/s{mb}"
+
+
+def print_table(info: dict) -> None:
+    m = info["machine"]
+    table = Table(title=f"f1pipe bench ({info['mode']}) — {m['cpus']} cores, {m['memory_gb']} GB, "
+                        f"{info['date']}", title_justify="left")
+    for column in ("hop", "measured", "count", "throughput / latency", "peak RSS", "note"):
+        table.add_column(column, justify="right" if column in ("count", "peak RSS") else "left")
+    for f in info["figures"]:
+        rss = f"{f['peak_rss_mb']:,.0f} MB" if f.get("peak_rss_mb") else ""
+        table.add_row(f["hop"], f["name"], f"{f.get('count', 0):,}", _rate(f), rss,
+                      f.get("note", ""))
+    console = Console(width=160)
+    console.print(table)
+    summary = info["ratios"]
+    for name, value in summary["ratios"].items():
+        console.print(f"  {name:34} {value:8.3f}")
+    console.print(f"  furthest from its limit: {summary['furthest_from_limit']}")
+    console.print(f"  consumer cost per record (µs) by size: {summary['us_per_record_by_size']}")
+    console.print(f"  whole run: {info['seconds']:,.0f} s")

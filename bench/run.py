@@ -1,0 +1,248 @@
+"""The benchmark run: every hop of f1pipe, each beside its reference, in one run.
+
+``python -m bench.run [--quick]``: starts its own Kafka broker and SeaweedFS (free ports,
+temporary state), measures, prints a table and writes ``bench/results/<date>[-quick].json``.
+Figures are recorded, never judged: a benchmark does not fail on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from bench import kafka_tools
+from bench.report import print_table, ratios
+from bench.services import Services, services
+from bench.synthetic import lap_file, read_messages
+from f1pipe.stream.producer import MessageProducer
+from f1pipe.stream.topics import ensure_topics
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+RESULTS = BENCH / "results"
+LAP_TOPIC = "bench.laps"
+PERF_TOPIC = "bench.perf-producer"
+LAKE_BATCH = 5_000  # records per lake object per partition in the throughput runs
+FLUSH_S = 5.0
+IDLE_S = 2.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    messages: int  # producer, consumer -> lake, DuckDB load
+    seed_s3: int  # the seed-style baseline into S3 (one PUT per 10 messages)
+    snowflake: int  # fakesnow load (the middle scale point's lake)
+    scale: tuple[int, int, int]
+    latency_s: float  # per offered load
+    rates: tuple[int, int] = (100, 1_000)
+
+
+FULL = Sizes(1_000_000, 50_000, 100_000, (10_000, 100_000, 1_000_000), 30.0)
+QUICK = Sizes(10_000, 2_000, 3_000, (1_000, 3_000, 10_000), 5.0)
+
+
+class Run:
+    """One bench run: services, scratch folder, the figures measured so far."""
+
+    def __init__(self, svc: Services, scratch: Path, sizes: Sizes, laps: Path):
+        self.svc, self.scratch, self.sizes, self.laps = svc, scratch, sizes, laps
+        self.figures: list[dict] = []
+
+    def add(self, hop: str, name: str, result: dict, **extra) -> dict:
+        figure = {"hop": hop, "name": name, **result, **extra}
+        self.figures.append(figure)
+        rate = (f"p50 {result['p50']:,.0f} ms" if "p50" in result
+                else f"{result.get('per_s', 0):>12,.0f}/s")
+        _say(f"{hop:10} {name:48} {rate}")
+        return figure
+
+    def env(self) -> dict:
+        s = self.svc.settings
+        return {**os.environ, "KAFKA_BROKER": s.kafka_broker, "S3_ENDPOINT_URL": s.s3_endpoint_url,
+                "AWS_ACCESS_KEY_ID": s.aws_access_key_id, "AWS_REGION": s.aws_region,
+                "AWS_SECRET_ACCESS_KEY": s.aws_secret_access_key.get_secret_value(),
+                "F1PIPE_STATE_DIR": str(self.scratch / "state"),
+                "F1PIPE_ENV_FILE": str(self.scratch / "no.env"), "F1PIPE_LAKE": "file://lake"}
+
+    def worker(self, kind: str, **args) -> dict:
+        """Run one measured program in its own process; returns its JSON line, with the
+        process's peak RSS sampled every 20 ms."""
+        command = [sys.executable, "-m", "bench.workers", kind, json.dumps(args)]
+        with (self.scratch / f"{kind}.out").open("w+") as out, \
+                (self.scratch / f"{kind}.err").open("w+") as err:
+            proc = subprocess.Popen(command, stdout=out, stderr=err, env=self.env(),
+                                    cwd=BENCH.parent)
+            peak = _peak_rss(proc)
+            out.seek(0), err.seek(0)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{kind} worker failed: {err.read().strip()[-1500:]}")
+            return {**json.loads(out.read().strip().splitlines()[-1]), "peak_rss_mb": peak}
+
+    def folder(self, name: str) -> str:
+        return f"file://{self.scratch / name}"
+
+
+# --- hops --------------------------------------------------------------------------------
+
+
+def produce_f1pipe(run: Run, topic: str, count: int) -> dict:
+    """f1pipe's producer; only the sending is timed (decoding the cached file is not)."""
+    ensure_topics(run.svc.settings, [topic])
+    busy = 0.0
+    delivered = size = 0
+    with MessageProducer(run.svc.settings) as producer:
+        for chunk in read_messages(run.laps, count):
+            started = time.perf_counter()
+            report = producer.send(topic, chunk)
+            busy += time.perf_counter() - started
+            delivered += report.delivered
+    with open(run.laps, "rb") as lines:
+        size = sum(len(line) - 1 for _, line in zip(range(count), lines, strict=False))
+    return {"records": delivered, "seconds": busy, "per_s": delivered / busy,
+            "mb_per_s": size / busy / 2**20}
+
+
+def bench_producer(run: Run) -> None:
+    n = run.sizes.messages
+    payloads = run.scratch / "payloads.txt"
+    with open(run.laps, "rb") as src:
+        payloads.write_bytes(b"".join(line for _, line in zip(range(10_000), src, strict=False)))
+    ensure_topics(run.svc.settings, [PERF_TOPIC])
+    limit = kafka_tools.producer_perf(run.svc.libs, run.scratch, run.svc.settings.kafka_broker,
+                                      PERF_TOPIC, n, payloads)
+    run.add("producer", "kafka-producer-perf-test (limit)", limit, count=n)
+    run.add("producer", "f1pipe producer (idempotent, acks=all, zstd)",
+            produce_f1pipe(run, LAP_TOPIC, n), count=n)
+
+
+def bench_consumer(run: Run) -> None:
+    n = run.sizes.messages
+    limit = kafka_tools.consumer_perf(run.svc.libs, run.scratch, run.svc.settings.kafka_broker,
+                                      LAP_TOPIC, n)
+    run.add("consume", "kafka-consumer-perf-test (read only, limit)", limit, count=n)
+    options = {"topic": LAP_TOPIC, "batch_size": LAKE_BATCH, "flush_interval_s": FLUSH_S,
+               "idle_s": IDLE_S}
+    run.add("consume", "f1pipe consumer -> folder", run.worker(
+        "consume", sink=run.folder("lake-main"), **options), count=n, sink="folder")
+    run.add("consume", "f1pipe consumer -> S3", run.worker(
+        "consume", sink="s3://bench/lake", **options), count=n, sink="s3")
+    run.add("consume", "seed-style baseline -> folder", run.worker(
+        "baseline", topic=LAP_TOPIC, sink=run.folder("seed"), count=n), count=n, sink="folder")
+    small = run.sizes.seed_s3
+    run.add("consume", f"seed-style baseline -> S3 (first {small:,} only)", run.worker(
+        "baseline", topic=LAP_TOPIC, sink="s3://bench/seed", count=small),
+        count=small, sink="s3", note=f"one PUT per 10 messages: measured on {small:,}")
+
+
+def bench_scale(run: Run) -> None:
+    for n in run.sizes.scale:
+        if n == run.sizes.messages:
+            main = next(f for f in run.figures if f["name"] == "f1pipe consumer -> folder")
+            run.add("scale", f"f1pipe consumer -> folder, {n:,}", _pick(main), count=n)
+            continue
+        topic = f"bench.scale-{n}"
+        produce_f1pipe(run, topic, n)
+        result = run.worker("consume", topic=topic, sink=run.folder(f"lake-{n}"),
+                            batch_size=LAKE_BATCH, flush_interval_s=FLUSH_S, idle_s=IDLE_S)
+        run.add("scale", f"f1pipe consumer -> folder, {n:,}", result, count=n)
+
+
+def bench_load(run: Run) -> None:
+    n = run.sizes.messages
+    lake = run.scratch / "lake-main"
+    run.add("load", "DuckDB read_json_objects + INSERT (limit)", duckdb_limit(run, lake), count=n)
+    run.add("load", "f1pipe loader -> DuckDB", run.worker(
+        "load", lake=f"file://{lake}", warehouse=f"duckdb:///{run.scratch / 'f1.duckdb'}"),
+        count=n)
+    small = run.sizes.snowflake
+    run.add("load", "f1pipe loader -> Snowflake (fakesnow)", run.worker(
+        "load", lake=run.folder(f"lake-{small}"), warehouse="snowflake"),
+        count=small, note="emulator figure (fakesnow on DuckDB), not Snowflake's speed")
+
+
+def duckdb_limit(run: Run, lake: Path) -> dict:
+    """DuckDB alone reading every lake object into one table: the load's ceiling."""
+    import duckdb
+
+    con = duckdb.connect(str(run.scratch / "limit.duckdb"))
+    started = time.perf_counter()
+    con.execute("CREATE TABLE landed AS SELECT json FROM read_json_objects("
+                f"'{lake}/**/*.jsonl', format = 'newline_delimited', hive_partitioning = false)")
+    seconds = time.perf_counter() - started
+    records = con.execute("SELECT count(*) FROM landed").fetchone()[0]
+    con.close()
+    return {"records": records, "seconds": seconds, "per_s": records / seconds}
+
+
+def bench_latency(run: Run) -> None:
+    for rate in run.sizes.rates:
+        result = run.worker("latency", topic=f"bench.latency-{rate}", rate=rate,
+                            seconds=run.sizes.latency_s, scratch=str(run.scratch / f"lat-{rate}"))
+        run.add("latency", f"produce -> DuckDB row at {rate:,} msgs/s", result,
+                count=result["published"])
+
+
+def _peak_rss(proc: subprocess.Popen) -> float:
+    """Wait for ``proc``; returns its highest resident set size seen, in MiB."""
+    peak = 0
+    watched = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):  # it may end between poll and sample
+            peak = max(peak, watched.memory_info().rss)
+        time.sleep(0.02)
+    return peak / 2**20
+
+
+def _pick(figure: dict) -> dict:
+    return {k: figure[k] for k in ("records", "seconds", "per_s", "peak_rss_mb") if k in figure}
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30),
+            "platform": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes)")
+    mode = "quick" if parser.parse_args().quick else "full"
+    sizes = QUICK if mode == "quick" else FULL
+    started = time.monotonic()
+    info = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "mode": mode,
+            "sizes": asdict(sizes), "machine": machine(), "lake_batch": LAKE_BATCH}
+    laps = lap_file(CACHE, max(sizes.messages, *sizes.scale))
+    with tempfile.TemporaryDirectory(prefix="f1pipe-bench-") as tmp, services(Path(tmp)) as svc:
+        run = Run(svc, Path(tmp), sizes, laps)
+        for step in (bench_producer, bench_consumer, bench_scale, bench_load, bench_latency):
+            step(run)
+    info["seconds"] = round(time.monotonic() - started, 1)
+    info["figures"], info["ratios"] = run.figures, ratios(run.figures)
+    print_table(info)
+    RESULTS.mkdir(exist_ok=True)
+    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
+    (RESULTS / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
+    _say(f"written: {RESULTS / f'{name}.json'}")
+
+
+if __name__ == "__main__":
+    main()
