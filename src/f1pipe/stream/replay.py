@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -150,7 +150,7 @@ class ReplayRequest:
 
 @dataclass
 class ReplaySummary:
-    """What a replay did; ``published_at`` maps event ids to monotonic publish times."""
+    """What a replay did: counts, the session-time span published, wall time taken."""
 
     ref: SessionRef
     updates: int = 0  # feed updates replayed in the window
@@ -252,8 +252,3 @@ class PacedClock:
     @property
     def elapsed_s(self) -> float:
         return time.monotonic() - self.started
-
-
-def topics_for(feed_topics: Iterable[str], settings: Settings) -> list[str]:
-    """The Kafka topics of some feed topics."""
-    return [live_topic(t, settings) for t in feed_topics]
