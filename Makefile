@@ -57,5 +57,13 @@ stack-up: setup
 stack-down: setup
 	$(BIN)/f1pipe stack down
 
+# Benchmarks (not tests: they record figures, never fail on a time). Each starts its own
+# broker and S3 server on free ports; results in bench/results/<date>.json.
+bench: setup
+	$(BIN)/python -m bench.run
+
+bench-quick: setup
+	$(BIN)/python -m bench.run --quick
+
 clean:
 	rm -rf .state lake f1.duckdb

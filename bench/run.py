@@ -231,10 +231,14 @@ def main() -> None:
     info = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "mode": mode,
             "sizes": asdict(sizes), "machine": machine(), "lake_batch": LAKE_BATCH}
     laps = lap_file(CACHE, max(sizes.messages, *sizes.scale))
+    _say(f"messages: {laps} ({time.monotonic() - started:.0f} s)")
     with tempfile.TemporaryDirectory(prefix="f1pipe-bench-") as tmp, services(Path(tmp)) as svc:
         run = Run(svc, Path(tmp), sizes, laps)
         for step in (bench_producer, bench_consumer, bench_scale, bench_load, bench_latency):
+            step_started = time.monotonic()
             step(run)
+            info.setdefault("step_seconds", {})[step.__name__] = round(
+                time.monotonic() - step_started, 1)
     info["seconds"] = round(time.monotonic() - started, 1)
     info["figures"], info["ratios"] = run.figures, ratios(run.figures)
     print_table(info)
