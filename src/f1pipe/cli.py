@@ -475,6 +475,34 @@ def live_command(
         console.print(f"  {count:4d} x {reason}", highlight=False, markup=False)
 
 
+@app.command("land")
+def land_command(
+    flush_interval: str = typer.Option("500ms", help="Lake consumer: flush a batch this long "
+                                                     "after its first record (at most 1s)."),
+    load_every: str = typer.Option("500ms", help="Pause between two loads."),
+    until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
+                                              "(default: run until stopped)."),
+) -> None:
+    """Streaming landing: live topics -> lake -> warehouse, continuously (Ctrl-C stops)."""
+    import logging
+
+    from f1pipe.stream.landing import LandingOptions, run_landing
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    cfg = settings()
+    options = LandingOptions(
+        flush_interval_s=_seconds(flush_interval, "--flush-interval"),
+        load_every_s=_seconds(load_every, "--load-every"),
+        until_idle_s=_seconds(until_idle, "--until-idle") if until_idle else None)
+    console.print(f"landing live topics {cfg.topic_prefix}live.* and "
+                  f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}",
+                  highlight=False)
+    consumed, loader = run_landing(cfg, options)
+    typer.echo(f"landed {consumed.records:,} records in {consumed.objects:,} objects; "
+               f"{loader.loads:,} loads, {loader.rows:,} rows loaded")
+
+
 @app.command("tower")
 def tower_command(
     snapshot_every: str = typer.Option("1s", help="Publish changed rows this often."),

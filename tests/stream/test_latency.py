@@ -6,7 +6,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from f1pipe.stream.latency import Stats, measure_latency
-from f1pipe.stream.replay import ReplayRequest
+from f1pipe.stream.replay import ReplayRequest, replay
 from tests.stream.live_harness import live_settings
 
 
@@ -34,3 +34,24 @@ def test_measured_replay_reports_both_paths_for_every_message(
     assert not any("never became visible" in note for note in report.notes)
     topics = AdminClient(settings.kafka_client_config()).list_topics(timeout=10).topics
     assert not [t for t in topics if t.startswith(f"{topic_name}latency")]  # scratch removed
+
+
+@pytest.mark.integration
+def test_streaming_landing_loads_a_replay_into_duckdb(
+        kafka_settings, fastf1_offline, topic_name, tmp_path):
+    from f1pipe.stream.landing import LandingOptions, run_landing
+    from f1pipe.warehouse import query
+
+    settings = live_settings(kafka_settings, fastf1_offline, topic_name, tmp_path)
+    summary = replay(settings, ReplayRequest(2018, 4, "R", speed=0,
+                                             topics=("TrackStatus", "LapCount")))
+
+    consumed, loader = run_landing(settings, LandingOptions(
+        flush_interval_s=0.25, load_every_s=0.25, until_idle_s=2.0,
+        group=f"{topic_name}landing"))
+
+    assert consumed.records == summary.messages == 22 + 51
+    assert loader.loads >= 2 and loader.rows == summary.messages
+    _, rows = query(settings, settings.warehouse,
+                    "SELECT feed_topic, COUNT(*) FROM live_updates GROUP BY 1 ORDER BY 1")
+    assert rows == [("LapCount", 51), ("TrackStatus", 22)]

@@ -28,14 +28,14 @@ from confluent_kafka.admin import AdminClient
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.lake import open_sink
 from f1pipe.sources import configure_fastf1, session_ref
 from f1pipe.sources.live_timing import read_session
-from f1pipe.stream.consumer import ConsumeOptions, LakeConsumer
+from f1pipe.stream.landing import LandingOptions, LoaderLoop, catching, lake_consumer, wait_for
 from f1pipe.stream.replay import ReplayRequest, format_session_time, live_topic, replay
 from f1pipe.stream.topics import ensure_topics
 from f1pipe.stream.tower import Tower, TowerOptions, snapshot_topic
-from f1pipe.warehouse import load, query
+from f1pipe.warehouse import query
+from f1pipe.warehouse.loader import LoadSummary
 
 FLUSH_INTERVAL_S = 0.25  # lake consumer: max age of a batch
 LOAD_PAUSE_S = 0.05  # loader loop: pause between loads
@@ -70,26 +70,14 @@ class LatencyReport:
 
 
 class WarehouseWatch:
-    """The loader loop: load, then note when each published row first became visible."""
+    """After each load of the loader loop: note when each row first became visible."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.visible: dict[str, float] = {}  # event id -> latency in ms
-        self.loads = 0
-        self._stop = threading.Event()
+        self.loop = LoaderLoop(settings, LOAD_PAUSE_S, self.after_load)
 
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            self.load_once()
-            self._stop.wait(LOAD_PAUSE_S)
-        self.load_once()
-
-    def load_once(self) -> None:
-        summary = load(self.settings, self.settings.lake, self.settings.warehouse)
-        self.loads += 1
+    def after_load(self, summary: LoadSummary) -> None:
         if not summary.records.get("live_updates"):
             return
         seen_at = datetime.now(UTC)
@@ -131,16 +119,14 @@ def _measure(settings: Settings, request: ReplayRequest,
                             request.topics)
     topics = [live_topic(t, settings) for t in recorded.counts] + [snapshot_topic(settings)]
     ensure_topics(settings, topics)
-    group = f"f1pipe-latency-{time.time_ns()}"
-    consumer = LakeConsumer(settings, topics, open_sink(settings.lake, settings),
-                            ConsumeOptions(batch_size=1000, flush_interval_s=FLUSH_INTERVAL_S,
-                                           group=group), on_progress=lambda _: None)
+    consumer = lake_consumer(settings, topics, LandingOptions(flush_interval_s=FLUSH_INTERVAL_S),
+                             group=f"f1pipe-latency-{time.time_ns()}")
     tower = Tower(settings, TowerOptions(snapshot_every_s=1.0))
     watch = WarehouseWatch(settings)
     errors: list[str] = []
-    workers = [threading.Thread(target=_catching(w, n, errors), daemon=True, name=n)
+    workers = [threading.Thread(target=catching(w, n, errors), daemon=True, name=n)
                for w, n in ((consumer.run, "lake consumer"), (tower.run, "tower"),
-                            (watch.run, "loader"))]
+                            (watch.loop.run, "loader"))]
     for worker in workers:
         worker.start()
     published: set[str] = set()
@@ -149,11 +135,11 @@ def _measure(settings: Settings, request: ReplayRequest,
                          on_message=lambda _t, m: published.add(m["event_id"]))
         log(f"replayed {summary.messages:,} messages in {summary.wall_s:.1f} s; waiting for "
             "the last rows")
-        _wait_for(lambda: errors or published <= watch.visible.keys(), DRAIN_TIMEOUT_S)
+        wait_for(lambda: bool(errors) or published <= watch.visible.keys(), DRAIN_TIMEOUT_S)
     finally:
         consumer.request_stop()
         tower.stop()
-        watch.stop()
+        watch.loop.stop()
         for worker in workers:
             worker.join(DRAIN_TIMEOUT_S)
     if errors:
@@ -162,24 +148,6 @@ def _measure(settings: Settings, request: ReplayRequest,
     if not published:
         raise F1PipeError("nothing was replayed in that window: widen --from / --duration")
     return _report(request, summary, watch, tower, published, missing)
-
-
-def _catching(work: Callable[[], object], name: str, errors: list[str]) -> Callable[[], None]:
-    """``work`` for a thread: a failure is kept as one line for the caller to raise."""
-
-    def run() -> None:
-        try:
-            work()
-        except Exception as exc:  # noqa: BLE001 - reported by the measuring thread
-            errors.append(f"{name} failed: {' '.join(str(exc).split())}")
-
-    return run
-
-
-def _wait_for(done: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.1)
 
 
 def _report(request: ReplayRequest, summary, watch: WarehouseWatch, tower: Tower,
@@ -193,7 +161,8 @@ def _report(request: ReplayRequest, summary, watch: WarehouseWatch, tower: Tower
     report.paths["published -> tower state"] = Stats.of(tower.stats.latencies_ms)
     report.notes.append(
         f"{summary.messages:,} messages ({summary.updates:,} feed updates) in "
-        f"{summary.wall_s:.1f} s; lake flush every {FLUSH_INTERVAL_S:g} s; {watch.loads} loads")
+        f"{summary.wall_s:.1f} s; lake flush every {FLUSH_INTERVAL_S:g} s; "
+        f"{watch.loop.loads} loads")
     if missing:
         report.notes.append(f"{missing:,} published rows never became visible within "
                             f"{DRAIN_TIMEOUT_S:g} s")
