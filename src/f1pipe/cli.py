@@ -495,6 +495,7 @@ def land_command(
         flush_interval_s=_seconds(flush_interval, "--flush-interval"),
         load_every_s=_seconds(load_every, "--load-every"),
         until_idle_s=_seconds(until_idle, "--until-idle") if until_idle else None)
+    options.check()
     console.print(f"landing live topics {cfg.topic_prefix}live.* and "
                   f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}",
                   highlight=False)
