@@ -15,10 +15,10 @@ from typing import Any
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import BY_DATASET
+from f1pipe.sources.extract import SESSION_DATASETS
 
-ALL_DATASETS = tuple(BY_DATASET)
-SESSION_DATASETS = tuple(d for d in ALL_DATASETS if d != "results")
+# What FastF1 gives per session; the live datasets come from `f1pipe replay` / `live`.
+ALL_DATASETS = ("results", *SESSION_DATASETS)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PipelineRequest:
     allow_missing: bool = False
 
     def __post_init__(self) -> None:
-        unknown = [d for d in self.datasets if d not in BY_DATASET]
+        unknown = [d for d in self.datasets if d not in ALL_DATASETS]
         if unknown:
             raise F1PipeError(
                 f"unknown dataset(s) {', '.join(unknown)}: choose from {', '.join(ALL_DATASETS)}"

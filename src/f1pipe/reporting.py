@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.table import Table
 
@@ -23,13 +25,40 @@ def print_pipeline_summary(summary: PipelineSummary, settings: Settings,
     console.print(table)
     missing = summary.figure("produce", "not_available") or []
     if missing:
-        console.print(f"not available ({len(missing)}): {'; '.join(missing)}")
+        console.print(f"not available ({len(missing)}): {describe_missing(missing)}")
     console.print(f"lake: {settings.lake}   warehouse: {settings.warehouse}")
+
+
+def describe_missing(labels: list[str]) -> str:
+    """``2024 round 1 (Bahrain Grand Prix) R results`` labels, compacted per season and dataset
+    into round ranges: ``2024 R results: rounds 1, 3-11, 13-24``."""
+    groups: dict[str, list[int]] = {}
+    others = []
+    for label in labels:
+        match = re.fullmatch(r"(\d+) round (\d+) \(.*\) (\S+ \S+)", label)
+        if match is None:
+            others.append(label)
+            continue
+        season, round_, what = match.groups()
+        groups.setdefault(f"{season} {what}", []).append(int(round_))
+    parts = [f"{what}: round{'s' if len(rounds) > 1 else ''} {_ranges(sorted(rounds))}"
+             for what, rounds in groups.items()]
+    return "; ".join(parts + others)
+
+
+def _ranges(numbers: list[int]) -> str:
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _short(value) -> str:
     if isinstance(value, list):
-        return f"{len(value)}" if len(value) > 4 else ", ".join(map(str, value)) or "none"
+        return str(len(value)) if len(value) > 4 else ", ".join(map(str, value)) or "none"
     if isinstance(value, dict):
         return ", ".join(f"{k} {v}" for k, v in value.items())
     return str(value)
