@@ -1,8 +1,9 @@
 """End-to-end latency at a fixed offered load: produce -> Kafka -> lake -> DuckDB row.
 
-Reuses the real-time path of :mod:`f1pipe.stream.latency`: a continuously running lake
-consumer (flush every 0.25 s) and the loader loop (:class:`WarehouseWatch`: load, then note
-when each row first became visible), both as threads, while this process produces
+Reuses the streaming landing (:mod:`f1pipe.stream.landing`) the way
+:mod:`f1pipe.stream.latency` runs it: a continuously running lake consumer (flush every
+0.25 s) and the loader loop (:class:`WarehouseWatch`: load, then note when each row first
+became visible), both as threads, while this process produces
 ``LiveUpdateV1`` messages at ``rate`` per second through the f1pipe producer. A message's
 latency runs from its ``produced_at`` (set as it is handed to the producer) to the end of the
 load after which its ``live_updates`` row is seen.
@@ -20,9 +21,9 @@ from pathlib import Path
 
 from bench.synthetic import live_update_message
 from f1pipe.config import Settings
-from f1pipe.lake import open_sink
-from f1pipe.stream.consumer import ConsumeOptions, LakeConsumer
-from f1pipe.stream.latency import FLUSH_INTERVAL_S, Stats, WarehouseWatch
+from f1pipe.errors import F1PipeError
+from f1pipe.stream.landing import LandingOptions, catching, lake_consumer, wait_for
+from f1pipe.stream.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, Stats, WarehouseWatch
 from f1pipe.stream.producer import MessageProducer
 from f1pipe.stream.topics import ensure_topics
 
@@ -47,37 +48,32 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
     settings = settings.model_copy(update={"lake": f"file://{root / 'lake'}",
                                            "warehouse": f"duckdb:///{root / 'latency.duckdb'}"})
     ensure_topics(settings, [topic])
-    consumer = LakeConsumer(settings, [topic], open_sink(settings.lake, settings),
-                            ConsumeOptions(batch_size=1000, flush_interval_s=FLUSH_INTERVAL_S,
-                                           group=f"bench-latency-{uuid.uuid4().hex[:8]}"),
-                            on_progress=lambda _: None)
+    consumer = lake_consumer(settings, [topic], LandingOptions(flush_interval_s=FLUSH_INTERVAL_S),
+                             group=f"bench-latency-{uuid.uuid4().hex[:8]}")
     watch = WarehouseWatch(settings)
-    workers = [threading.Thread(target=consumer.run, daemon=True),
-               threading.Thread(target=watch.run, daemon=True)]
+    errors: list[str] = []
+    workers = [threading.Thread(target=catching(work, name, errors), daemon=True)
+               for work, name in ((consumer.run, "lake consumer"), (watch.loop.run, "loader"))]
     for worker in workers:
         worker.start()
-    _wait_for(lambda: consumer.joined_at is not None, 60)
+    wait_for(lambda: consumer.joined_at is not None, 60)
     published: list[str] = []
     with MessageProducer(settings) as producer:
         report = producer.send(topic, _noting(paced(rate, seconds), published))
-    _wait_for(lambda: set(published) <= watch.visible.keys(), DRAIN_TIMEOUT_S)
+    wait_for(lambda: bool(errors) or set(published) <= watch.visible.keys(), DRAIN_TIMEOUT_S)
     consumer.request_stop()
-    watch.stop()
+    watch.loop.stop()
     for worker in workers:
         worker.join(DRAIN_TIMEOUT_S)
+    if errors:
+        raise F1PipeError(errors[0])
     stats = Stats.of([watch.visible[e] for e in published if e in watch.visible])
     return {**asdict(stats), "offered_per_s": rate, "seconds": seconds,
-            "published": len(published), "delivered": report.delivered, "loads": watch.loads,
-            "flush_interval_s": FLUSH_INTERVAL_S}
+            "published": len(published), "delivered": report.delivered, "loads": watch.loop.loads,
+            "flush_interval_s": FLUSH_INTERVAL_S, "load_pause_s": LOAD_PAUSE_S}
 
 
 def _noting(messages: Iterator[dict], event_ids: list[str]) -> Iterator[dict]:
     for message in messages:
         event_ids.append(message["event_id"])
         yield message
-
-
-def _wait_for(done, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done() and time.monotonic() < deadline:
-        time.sleep(0.05)

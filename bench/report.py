@@ -63,4 +63,6 @@ def print_table(info: dict) -> None:
         console.print(f"  {name:34} {value:8.3f}")
     console.print(f"  furthest from its limit: {summary['furthest_from_limit']}")
     console.print(f"  consumer cost per record (µs) by size: {summary['us_per_record_by_size']}")
+    for step, error in info.get("errors", {}).items():
+        console.print(f"  [red]{step} failed[/red]: {error}", markup=True)
     console.print(f"  whole run: {info['seconds']:,.0f} s")

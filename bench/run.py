@@ -222,6 +222,27 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
+def run_step(run: Run, step, info: dict) -> None:
+    """Run one step; a failure is recorded (and printed) and the run goes on."""
+    started = time.monotonic()
+    try:
+        step(run)
+    except Exception as exc:  # noqa: BLE001 - a broken hop must not hide the others' figures
+        info.setdefault("errors", {})[step.__name__] = " ".join(str(exc).split())[:500]
+        _say(f"{step.__name__} failed: {info['errors'][step.__name__]}")
+    info.setdefault("step_seconds", {})[step.__name__] = round(time.monotonic() - started, 1)
+
+
+def write_results(info: dict, figures: list[dict], mode: str) -> Path:
+    """``bench/results/<date>[-quick].json`` with the figures so far and their ratios."""
+    info["figures"], info["ratios"] = figures, ratios(figures)
+    RESULTS.mkdir(exist_ok=True)
+    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(info, indent=2) + "\n")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes)")
@@ -235,17 +256,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="f1pipe-bench-") as tmp, services(Path(tmp)) as svc:
         run = Run(svc, Path(tmp), sizes, laps)
         for step in (bench_producer, bench_consumer, bench_scale, bench_load, bench_latency):
-            step_started = time.monotonic()
-            step(run)
-            info.setdefault("step_seconds", {})[step.__name__] = round(
-                time.monotonic() - step_started, 1)
+            run_step(run, step, info)
+            write_results(info, run.figures, mode)  # after each step: a crash keeps the rest
     info["seconds"] = round(time.monotonic() - started, 1)
-    info["figures"], info["ratios"] = run.figures, ratios(run.figures)
+    path = write_results(info, run.figures, mode)
     print_table(info)
-    RESULTS.mkdir(exist_ok=True)
-    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
-    (RESULTS / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
-    _say(f"written: {RESULTS / f'{name}.json'}")
+    _say(f"written: {path}")
 
 
 if __name__ == "__main__":
