@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -29,6 +26,7 @@ from f1pipe.lake.records import LakeRecord, check_format
 from f1pipe.schemas import ENVELOPE_FIELDS, SchemaError, validate_message
 from f1pipe.stream.checkpoint import TP, Checkpoint
 from f1pipe.stream.dead_letter import DeadLetterProducer
+from f1pipe.stream.signals import stop_on_signals
 from f1pipe.stream.topics import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -157,7 +155,7 @@ class LakeConsumer:
             ensure_topics(self.settings, [self.settings.dead_letter_topic])
             self.consumer.subscribe(self.topics, on_assign=self._on_assign,
                                     on_revoke=self._on_revoke, on_lost=self._on_lost)
-            with _stop_on_signals(self.request_stop):
+            with stop_on_signals(self.request_stop):
                 self._loop(started, progress)
                 self._commit(self.checkpoint.tracked())
             progress.report()
@@ -313,17 +311,3 @@ class Progress:
 def _names(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
 
-
-@contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT call ``stop`` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, lambda *_: stop())
-                for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -28,6 +26,7 @@ from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.schemas import LiveTimingSnapshotV1, LiveUpdateV1, SchemaError, validate_message
 from f1pipe.stream.replay import LivePublisher
+from f1pipe.stream.signals import stop_on_signals
 from f1pipe.stream.timing_state import DriverRow, TimingState
 from f1pipe.stream.topics import ensure_topics, topic_for
 
@@ -109,7 +108,7 @@ class Tower:
         started = last_update = time.monotonic()
         next_snapshot = started + self.options.snapshot_every_s
         try:
-            with _stop_on_signals(self.stop):
+            with stop_on_signals(self.stop):
                 while not self._stop.is_set():
                     if self._poll():
                         last_update = time.monotonic()
@@ -193,17 +192,3 @@ class Tower:
         self.stats.snapshots += count
         return count
 
-
-@contextmanager
-def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT call ``stop`` (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, lambda *_: stop())
-                for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
