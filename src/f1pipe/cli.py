@@ -512,8 +512,7 @@ def tower_command(
     display: bool = typer.Option(True, help="Draw the live timing tower in the terminal."),
     publish: bool = typer.Option(True, help="Publish snapshots to <prefix>live_timing."),
 ) -> None:
-    """Live timing tower: consume the live topics, keep each driver's state, publish
-    snapshots."""
+    """Live timing tower: keep each driver's state from the live topics; publish snapshots."""
     from f1pipe.stream.tower import Tower, TowerOptions
     from f1pipe.stream.tower_view import run_tower
 
