@@ -8,6 +8,7 @@ export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM=2
 export PYTHONWARNINGS=ignore
+export PATH="$PWD/.venv/bin:$PATH"  # standalone starts its components as `airflow ...`
 mkdir -p "$AIRFLOW_HOME"
 .venv/bin/f1pipe stack up
 setsid .venv/bin/airflow standalone > "$AIRFLOW_HOME/standalone.log" 2>&1 &
