@@ -15,20 +15,12 @@ from f1pipe.config import Settings
 def fakesnow_account(settings: Settings) -> Iterator[Settings]:
     """Settings pointing at an in-process fakesnow account (patched while inside)."""
     import fakesnow
-    import fakesnow.copy_into as copy_into
-    import fakesnow.cursor
+    import pytest
 
-    from tests.fixtures.snowflake import (
-        FAKE_ACCOUNT,
-        _describe_with_temporary,
-        _no_hive,
-        _snowflake_errors,
-    )
+    from tests.fixtures.snowflake import FAKE_ACCOUNT, fakesnow_gap_patches
 
-    copy_into.ReadJSON.read_expression = _no_hive("read_json_objects")
-    copy_into.ReadParquet.read_expression = _no_hive("read_parquet")
-    copy_into._describe_table = _describe_with_temporary(copy_into._describe_table)
-    fakesnow.cursor.copy_into = _snowflake_errors(fakesnow.cursor.copy_into)
     account = {**FAKE_ACCOUNT, "snowflake_password": SecretStr(FAKE_ACCOUNT["snowflake_password"])}
-    with fakesnow.patch():
+    with pytest.MonkeyPatch.context() as patches, fakesnow.patch():
+        for target, name, replacement in fakesnow_gap_patches():
+            patches.setattr(target, name, replacement)
         yield settings.model_copy(update=account)
