@@ -6,7 +6,7 @@ each destination package declares its own ``DIALECT``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -19,7 +19,25 @@ class Dialect:
     schema_name: str  # the envelope's schema name of the record in column ``v``, as text
     param: str  # placeholder of a bound parameter
     temporary: str  # how a session-scoped table is created
+    # Reading many fields at once: an expression parsing the JSON column once into a list of
+    # strings ({v} column, {paths} quoted JSON paths), or None to read field by field.
+    fields_list_template: str | None = None
 
     def field(self, field: str, logical_type: str, column: str = "v") -> str:
         """SQL expression reading ``field`` from the JSON column, cast to its SQL type."""
         return self.field_template.format(v=column, field=field, type=self.types[logical_type])
+
+    def typed_rows(self, fields: Sequence[tuple[str, str, str]], source: str,
+                   column: str = "v", keep_column: bool = False) -> str:
+        """``SELECT`` of ``fields`` (JSON field, logical type, alias) from ``source`` (a table
+        with its WHERE clause), each cast to its SQL type; the JSON column first if
+        ``keep_column``."""
+        kept = f"{column}, " if keep_column else ""
+        if self.fields_list_template is None:
+            typed = ", ".join(f"{self.field(f, t, column)} AS {a}" for f, t, a in fields)
+            return f"SELECT {kept}{typed} FROM {source}"
+        paths = ", ".join(f"'$.{f}'" for f, _, _ in fields)
+        listed = self.fields_list_template.format(v=column, paths=paths)
+        typed = ", ".join(f"CAST(f[{i}] AS {self.types[t]}) AS {a}"
+                          for i, (_, t, a) in enumerate(fields, start=1))
+        return f"SELECT {kept}{typed} FROM (SELECT {kept}{listed} AS f FROM {source})"

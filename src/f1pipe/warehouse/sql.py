@@ -55,11 +55,12 @@ def route_landing(d: Dialect, table: ModelTable) -> str:
     """
     coords = [c for c in RAW_COLUMNS if c.source]
     names = ", ".join(c.name for c in coords)
-    values = ", ".join(d.field(c.source, c.type) for c in coords)
+    rows = d.typed_rows([(c.source, c.type, c.name) for c in coords],
+                        f"{LANDING} WHERE {d.schema_name} = '{table.schema_name}'",
+                        keep_column=True)
     return (
         f"INSERT INTO {table.raw} (v, object_key, {names}, load_id, loaded_at) "
-        f"SELECT v, {d.param}, {values}, {d.param}, {d.param} FROM {LANDING} "
-        f"WHERE {d.schema_name} = '{table.schema_name}'"
+        f"SELECT v, {d.param}, {names}, {d.param}, {d.param} FROM ({rows}) r"
     )
 
 
@@ -75,7 +76,8 @@ def merge(d: Dialect, table: ModelTable) -> str:
     offset); it replaces the stored row only when it is newer, so re-loading old objects
     never rolls a fact back. Rows with a null key part are left out.
     """
-    typed = ", ".join(f"{d.field(c.source, c.type)} AS {c.name}" for c in table.columns)
+    typed = d.typed_rows([(c.source, c.type, c.name) for c in table.columns],
+                         f"{table.raw} WHERE load_id = {d.param}")
     key = ", ".join(table.key)
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in table.key)
     on = " AND ".join(f"t.{k} = s.{k}" for k in table.key)
@@ -83,7 +85,7 @@ def merge(d: Dialect, table: ModelTable) -> str:
     updates = ", ".join(f"{c} = s.{c}" for c in table.column_names if c not in table.key)
     return (
         f"MERGE INTO {table.name} t USING ("
-        f"SELECT * FROM (SELECT {typed} FROM {table.raw} WHERE load_id = {d.param}) x "
+        f"SELECT * FROM ({typed}) x "
         f"WHERE {not_null} "
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {key} "
         f"ORDER BY produced_at DESC, kafka_offset DESC) = 1"
