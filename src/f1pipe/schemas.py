@@ -226,23 +226,14 @@ class LiveUpdateV1(Payload):
     data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
 
 
-class LiveTimingSnapshotV1(Payload):
-    """One driver's row of the live timing tower at ``session_time_ms``.
+class TowerRow(BaseModel):
+    """One driver's line of the live timing tower (kept by ``stream.timing_state``, published
+    as :class:`LiveTimingSnapshotV1`). Times in ms; gaps as the feed shows them and in ms
+    when numeric."""
 
-    Gaps and intervals are the feed's display strings (``"+1.234"``, ``"1L"``, ``"LAP 12"``)
-    with the numeric ones also in ms. The key is per driver: the warehouse keeps the newest
-    snapshot of each driver (the current tower); every snapshot stays in the raw table.
-    """
-
-    schema_name: ClassVar[str] = "live_timing_snapshot"
-    schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "live_timing"
-    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
-    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
+    model_config = ConfigDict(extra="forbid")
 
     driver_number: int
-    session_time_ms: int  # session time of the newest update applied
-    time_utc: str | None = None  # ISO 8601, UTC, of that update
     abbreviation: str | None = None
     team_name: str | None = None
     position: int | None = None
@@ -263,6 +254,24 @@ class LiveTimingSnapshotV1(Payload):
     pit_out: bool | None = None
     retired: bool | None = None  # retired, or stopped on track
     stopped: bool | None = None
+
+
+class LiveTimingSnapshotV1(TowerRow, Payload):
+    """One driver's row of the live timing tower at ``session_time_ms``.
+
+    Gaps and intervals are the feed's display strings (``"+1.234"``, ``"1L"``, ``"LAP 12"``)
+    with the numeric ones also in ms. The key is per driver: the warehouse keeps the newest
+    snapshot of each driver (the current tower); every snapshot stays in the raw table.
+    """
+
+    schema_name: ClassVar[str] = "live_timing_snapshot"
+    schema_version: ClassVar[int] = 1
+    dataset: ClassVar[str] = "live_timing"
+    key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
+
+    session_time_ms: int  # session time of the newest update applied
+    time_utc: str | None = None  # ISO 8601, UTC, of that update
     status: str  # "running", "in pit", "pit out", "knocked out", "retired"
 
 

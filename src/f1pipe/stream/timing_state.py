@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from f1pipe.schemas import TowerRow
+
 _LAP_TIME = re.compile(r"^(?:(\d+):)?(\d+)\.(\d{1,3})$")
 _GAP = re.compile(r"^\+?(?:(\d+):)?(\d+)\.(\d{1,3})$")
 DRIVER_TOPICS = {"TimingData": "timing", "TimingAppData": "app", "TimingStats": "stats"}
@@ -89,31 +91,9 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
-@dataclass
-class DriverRow:
-    """One driver's line of the tower. Times in ms; gaps as shown and in ms when numeric."""
+class DriverRow(TowerRow):
+    """One driver's line of the tower: the published fields, plus ``knocked_out``."""
 
-    driver_number: int
-    abbreviation: str | None = None
-    team_name: str | None = None
-    position: int | None = None
-    gap_to_leader: str | None = None
-    gap_to_leader_ms: int | None = None
-    interval_ahead: str | None = None
-    interval_ahead_ms: int | None = None
-    laps: int | None = None
-    last_lap_ms: int | None = None
-    best_lap_ms: int | None = None
-    sector1_ms: int | None = None
-    sector2_ms: int | None = None
-    sector3_ms: int | None = None
-    compound: str | None = None
-    tyre_age_laps: int | None = None
-    pit_stops: int | None = None
-    in_pit: bool | None = None
-    pit_out: bool | None = None
-    retired: bool | None = None
-    stopped: bool | None = None
     knocked_out: bool | None = None  # qualifying: out of the session
 
     @property

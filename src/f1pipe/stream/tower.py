@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, KafkaError, Message
@@ -66,8 +66,7 @@ class TowerStats:
 
 def snapshot_payload(key: SessionKey, state: TimingState, row: DriverRow) -> LiveTimingSnapshotV1:
     """One tower row as a snapshot payload."""
-    fields = asdict(row)
-    fields.pop("knocked_out")
+    fields = row.model_dump(exclude={"knocked_out"})
     return LiveTimingSnapshotV1(season=key[0], round=key[1], session=key[2],
                                 session_time_ms=state.session_time_ms, time_utc=state.time_utc,
                                 status=row.status, **fields)
