@@ -10,71 +10,66 @@ from __future__ import annotations
 
 import logging
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import Message
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
+from f1pipe.kafka.producer import Header, MessageProducer
 
 log = logging.getLogger(__name__)
 
 REASON_HEADER = "dlq.reason"
+DEAD_LETTER_LINGER_MS = 5  # dead letters hold a commit back: send them soon
 
 
 class DeadLetterError(F1PipeError):
     """A dead letter could not be delivered (nothing past it is committed)."""
 
 
-class DeadLetterProducer:
-    """Sends rejected messages to ``settings.dead_letter_topic`` (idempotent, acks=all)."""
-
-    def __init__(self, settings: Settings, flush_timeout_s: float = 30.0):
-        self.topic = settings.dead_letter_topic
-        self.flush_timeout_s = flush_timeout_s
-        self.sent = 0
-        self._unconfirmed = 0
-        self._failures: list[str] = []
-        self._producer = Producer({
-            **settings.kafka_client_config(),
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 5,
-        })
-
-    def send(self, message: Message, reason: str) -> None:
-        """Queue ``message`` for the dead-letter topic with ``reason`` (one line)."""
-        headers = list(message.headers() or [])
-        headers += [
+def dead_letter_headers(message: Message, reason: str) -> list[Header]:
+    """The original headers plus why and where from (``dlq.*``)."""
+    return [*(message.headers() or []),
             (REASON_HEADER, reason.encode()),
             ("dlq.topic", message.topic().encode()),
             ("dlq.partition", str(message.partition()).encode()),
             ("dlq.offset", str(message.offset()).encode()),
-            ("dlq.timestamp", str(message.timestamp()[1]).encode()),
-        ]
-        self._producer.produce(self.topic, value=message.value(), key=message.key(),
-                               headers=headers, on_delivery=self._delivered)
-        self._unconfirmed += 1
-        self.sent += 1
-        self._producer.poll(0)
+            ("dlq.timestamp", str(message.timestamp()[1]).encode())]
+
+
+class DeadLetterProducer:
+    """Sends rejected messages to ``settings.dead_letter_topic`` through the project's
+    :class:`~f1pipe.kafka.producer.MessageProducer` (idempotent, acks=all)."""
+
+    def __init__(self, settings: Settings, flush_timeout_s: float = 30.0):
+        self.topic = settings.dead_letter_topic
+        self.flush_timeout_s = flush_timeout_s
+        self._producer = MessageProducer(settings, flush_timeout_s,
+                                         **{"linger.ms": DEAD_LETTER_LINGER_MS})
+
+    @property
+    def sent(self) -> int:
+        return self._producer.report(self.topic).sent
+
+    def send(self, message: Message, reason: str) -> None:
+        """Queue ``message`` for the dead-letter topic with ``reason`` (one line)."""
+        self._producer.produce(self.topic, message.value(), message.key(),
+                               dead_letter_headers(message, reason))
 
     def flush(self) -> None:
         """Wait until every queued dead letter is acknowledged by the broker.
 
         Raises :class:`DeadLetterError` if one failed or the wait timed out.
         """
-        if self._unconfirmed:
+        report = self._producer.report(self.topic)
+        if report.unconfirmed:
             self._producer.flush(self.flush_timeout_s)
-        if self._failures:
+        if report.errors:
             raise DeadLetterError(f"cannot deliver to dead-letter topic {self.topic}: "
-                                  f"{self._failures[0]}")
-        if self._unconfirmed:
-            raise DeadLetterError(f"dead-letter topic {self.topic}: {self._unconfirmed} "
+                                  f"{report.errors[0]}")
+        if report.unconfirmed:
+            raise DeadLetterError(f"dead-letter topic {self.topic}: {report.unconfirmed} "
                                   f"message(s) unconfirmed after {self.flush_timeout_s:g} s")
 
     def close(self) -> None:
         """Deliver what is queued (best effort; failures were already reported by flush)."""
-        self._producer.flush(self.flush_timeout_s)
-
-    def _delivered(self, err: KafkaError | None, _message: Message) -> None:
-        self._unconfirmed -= 1
-        if err is not None:
-            self._failures.append(err.str())
+        self._producer.close()

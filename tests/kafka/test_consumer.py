@@ -6,7 +6,7 @@ import os
 import pytest
 from confluent_kafka import Consumer
 
-from f1pipe.stream.consumer import consume
+from f1pipe.kafka.consumer import consume
 from tests.fixtures.s3 import S3_FIELDS
 from tests.lake.harness import (
     all_rows,

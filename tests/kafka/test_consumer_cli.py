@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from f1pipe.cli import _seconds
 from f1pipe.errors import F1PipeError
+from f1pipe.times import parse_duration_s as _seconds
 
 
 def _consume(*args, **env):

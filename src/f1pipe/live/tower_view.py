@@ -6,22 +6,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from f1pipe.stream.replay import format_session_time
-from f1pipe.stream.timing_state import DriverRow, TimingState
-from f1pipe.stream.tower import Tower, TowerStats
+from f1pipe.live.timing_state import DriverRow, TimingState
+from f1pipe.live.tower import Tower, TowerStats
+from f1pipe.times import format_lap_time, format_session_time
 
 COMPOUND_SHORT = {"SUPERSOFT": "SS", "ULTRASOFT": "US", "HYPERSOFT": "HS", "SUPERHARD": "SH"}
 COMPOUND_STYLES = {"SOFT": "red", "SUPERSOFT": "magenta", "ULTRASOFT": "purple",
                    "HYPERSOFT": "pink1", "MEDIUM": "yellow", "HARD": "white",
                    "INTERMEDIATE": "green", "WET": "blue"}
-
-
-def lap_text(ms: int | None) -> str:
-    """105412 -> ``"1:45.412"``; None -> ``""``."""
-    if ms is None:
-        return ""
-    minutes, rest = divmod(ms, 60_000)
-    return f"{minutes}:{rest / 1000:06.3f}" if minutes else f"{rest / 1000:.3f}"
 
 
 def _tyre(row: DriverRow) -> str:
@@ -63,8 +55,8 @@ def render_tower(label: str, state: TimingState, width: int = FULL_WIDTH) -> Tab
 def _cells(row: DriverRow) -> list[str]:
     return [str(row.position or ""), str(row.driver_number), row.abbreviation or "",
             (row.team_name or "")[:14], row.gap_to_leader or "", row.interval_ahead or "",
-            str(row.laps or ""), lap_text(row.last_lap_ms), lap_text(row.best_lap_ms),
-            lap_text(row.sector1_ms), lap_text(row.sector2_ms), lap_text(row.sector3_ms),
+            str(row.laps or ""), *(format_lap_time(ms) for ms in (
+                row.last_lap_ms, row.best_lap_ms, row.sector1_ms, row.sector2_ms, row.sector3_ms)),
             _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""), row.status]
 
 

@@ -1,6 +1,6 @@
 """Streaming landing: the live topics -> lake -> warehouse, continuously, in one process.
 
-The project's lake consumer (:class:`~f1pipe.stream.consumer.LakeConsumer`) runs with a
+The project's lake consumer (:class:`~f1pipe.kafka.consumer.LakeConsumer`) runs with a
 short flush interval while a loader loop calls the project's loader
 (:func:`f1pipe.warehouse.load`) every ``load_every_s``, so a replayed or live update is
 queryable in the warehouse within about a second or two.
@@ -16,12 +16,10 @@ from pathlib import Path
 
 from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.kafka.consumer import ConsumeOptions, ConsumeSummary, LakeConsumer
+from f1pipe.kafka.topics import ensure_topics, live_topic, snapshot_topic
 from f1pipe.lake import open_sink
 from f1pipe.sources.live_timing import FEED_TOPICS
-from f1pipe.stream.consumer import ConsumeOptions, ConsumeSummary, LakeConsumer
-from f1pipe.stream.replay import live_topic
-from f1pipe.stream.topics import ensure_topics
-from f1pipe.stream.tower import snapshot_topic
 from f1pipe.warehouse import load
 from f1pipe.warehouse.loader import LoadSummary
 

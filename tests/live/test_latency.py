@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from f1pipe.stream.latency import Stats, measure_latency
-from f1pipe.stream.replay import ReplayRequest, replay
-from tests.stream.live_harness import live_settings
+from f1pipe.live.latency import Stats, measure_latency
+from f1pipe.live.replay import ReplayRequest, replay
+from tests.live.live_harness import live_settings
 
 
 def test_percentiles_of_latencies():
@@ -39,7 +39,7 @@ def test_measured_replay_reports_both_paths_for_every_message(
 @pytest.mark.integration
 def test_streaming_landing_loads_a_replay_into_duckdb(
         kafka_settings, fastf1_offline, topic_name, tmp_path):
-    from f1pipe.stream.landing import LandingOptions, run_landing
+    from f1pipe.live.landing import LandingOptions, run_landing
     from f1pipe.warehouse import query
 
     settings = live_settings(kafka_settings, fastf1_offline, topic_name, tmp_path)

@@ -8,7 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from f1pipe.stream.replay import ReplayRequest, ReplaySummary, format_session_time
+from f1pipe.live.replay import ReplayRequest, ReplaySummary
+from f1pipe.times import format_session_time
 
 
 def replay_progress(status: Any) -> Callable[[ReplaySummary, int], None]:

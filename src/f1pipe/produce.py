@@ -1,33 +1,24 @@
-"""The producer: FastF1 data -> Kafka, every delivery counted.
+"""The produce job: FastF1 data -> Kafka (``f1pipe produce results|session``).
 
-Two layers:
-
-* :class:`MessageProducer` / :func:`produce_messages`: envelope messages to one topic with
-  confluent-kafka (``enable.idempotence=true``, ``acks=all``, zstd compression). Each
-  message's key is its payload's ``kafka_key()`` so one driver's messages stay in order in
-  one partition; delivery callbacks count what the broker acknowledged. Ctrl-C stops
-  sending, flushes what was queued and reports it.
-* :func:`produce_results` (``f1pipe produce results``) and :func:`produce_session`
-  (``f1pipe produce session``): FastF1 -> messages -> topics, one
-  :class:`ProduceItem` per event (or dataset) with what was delivered or why nothing was.
-  An item FastF1 cannot give is reported and the others go on; at the end,
-  :class:`ProduceFailed` is raised (carrying the summary) if anything was not delivered,
-  or if data was missing and ``allow_missing`` is off.
+:func:`produce_results` and :func:`produce_session` turn FastF1 sessions into messages
+(:mod:`f1pipe.sources`) and send them with the project's producer
+(:class:`~f1pipe.kafka.producer.MessageProducer`), one :class:`ProduceItem` per event (or
+dataset) with what was delivered or why nothing was. An item FastF1 cannot give is reported
+and the others go on; at the end, :class:`ProduceFailed` is raised (carrying the summary) if
+anything was not delivered, or if data was missing and ``allow_missing`` is off.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
-
+from f1pipe.codec import key_of
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import SchemaError, validate_message
+from f1pipe.kafka.producer import DeliveryReport, MessageProducer
+from f1pipe.kafka.topics import ensure_topics, topic_for
 from f1pipe.sources import (
     LoadedSession,
     SessionRef,
@@ -39,124 +30,15 @@ from f1pipe.sources import (
     session_ref,
 )
 from f1pipe.sources.schedule import session_identifier
-from f1pipe.stream.topics import ensure_topics, topic_for
-
-# librdkafka leaves idempotence off by default; with it on, retries neither duplicate nor
-# reorder messages within a partition.
-PRODUCER_CONFIG: dict[str, str | int | bool] = {
-    "enable.idempotence": True,
-    "acks": "all",
-    "compression.type": "zstd",
-    "linger.ms": 20,
-    "client.id": "f1pipe-producer",
-}
-FLUSH_TIMEOUT_S = 60.0
-# librdkafka's own log lines (retries, reconnects) go to Python logging, not raw stderr.
-KAFKA_LOG = logging.getLogger("f1pipe.kafka")
-
-
-def producer_config(settings: Settings) -> dict:
-    """librdkafka settings of the producer: the connection settings plus ``PRODUCER_CONFIG``."""
-    return {**settings.kafka_client_config(), **PRODUCER_CONFIG}
-
-
-def _client_config(settings: Settings) -> dict:
-    return {**producer_config(settings), "logger": KAFKA_LOG}
-
-
-def message_key(message: dict) -> str:
-    """The Kafka key of an envelope message: its payload's ``kafka_key()``.
-
-    Raises F1PipeError if the message does not follow its schema (it is not sent).
-    """
-    try:
-        return validate_message(message).kafka_key()
-    except SchemaError as exc:
-        raise F1PipeError(f"refusing to send an invalid message: {exc}") from None
-
-
-@dataclass
-class DeliveryReport:
-    """What became of the messages sent to one topic."""
-
-    topic: str
-    sent: int = 0  # handed to the producer
-    delivered: int = 0  # acknowledged by the broker (acks=all)
-    errors: list[str] = field(default_factory=list)  # distinct delivery errors, in order
-    interrupted: bool = False  # Ctrl-C stopped the sending
-
-    @property
-    def failed(self) -> int:
-        """Messages sent but not acknowledged (delivery error or flush timeout)."""
-        return self.sent - self.delivered
-
-    def _on_delivery(self, err: KafkaError | None, _message: Message) -> None:
-        if err is None:
-            self.delivered += 1
-        elif err.str() not in self.errors:
-            self.errors.append(err.str())
-
-
-class MessageProducer:
-    """One confluent-kafka producer for a whole run; :meth:`send` flushes per batch."""
-
-    def __init__(self, settings: Settings, flush_timeout_s: float = FLUSH_TIMEOUT_S):
-        self.flush_timeout_s = flush_timeout_s
-        self._producer = Producer(_client_config(settings))
-
-    def __enter__(self) -> MessageProducer:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._producer.flush(self.flush_timeout_s)
-        self._producer.close()
-
-    def send(self, topic: str, messages: Iterable[dict]) -> DeliveryReport:
-        """Send ``messages`` (JSON, keyed by :func:`message_key`) and wait for their acks.
-
-        Ctrl-C while sending stops it; what was queued is still flushed and counted, and
-        the report says ``interrupted``.
-        """
-        report = DeliveryReport(topic)
-        try:
-            for message in messages:
-                self._produce(topic, message, report)
-                report.sent += 1
-        except KeyboardInterrupt:
-            report.interrupted = True
-        finally:
-            left = self._producer.flush(self.flush_timeout_s)
-        if left:
-            report.errors.append(f"{left} message(s) not acknowledged within "
-                                 f"{self.flush_timeout_s:g} s")
-        return report
-
-    def _produce(self, topic: str, message: dict, report: DeliveryReport) -> None:
-        key = message_key(message).encode()
-        value = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
-        schema = f"{message['schema']['name']}/{message['schema']['version']}".encode()
-        while True:
-            try:
-                self._producer.produce(topic, value=value, key=key,
-                                       headers=[("schema", schema)],
-                                       on_delivery=report._on_delivery)
-                break
-            except BufferError:  # local queue full: serve callbacks until there is room
-                self._producer.poll(0.5)
-            except KafkaException as exc:
-                raise F1PipeError(f"cannot produce to {topic}: {exc.args[0].str()}") from None
-        self._producer.poll(0)
 
 
 def produce_messages(settings: Settings, topic: str, messages: Iterable[dict],
                      partitions: int | None = None) -> DeliveryReport:
-    """Send envelope messages to ``topic`` (created with ``partitions`` if missing)."""
+    """Send envelope messages built elsewhere (keyed by :func:`f1pipe.codec.key_of`) to
+    ``topic``, created with ``partitions`` if missing; returns the delivery report."""
     ensure_topics(settings, [topic], partitions)
     with MessageProducer(settings) as producer:
-        return producer.send(topic, messages)
-
-
-# --- produce commands ---------------------------------------------------------------------
+        return producer.send_all(topic, ((key_of(m), m) for m in messages))
 
 
 @dataclass
@@ -186,6 +68,20 @@ class ProduceSummary:
     @property
     def delivered(self) -> int:
         return sum(i.delivered for i in self.items)
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics of the run's items, in order, once each."""
+        return list(dict.fromkeys(i.topic for i in self.items))
+
+    def extend(self, other: ProduceSummary) -> None:
+        """Add another run's items (``f1pipe run``: results, then session datasets)."""
+        self.items += other.items
+        self.interrupted = self.interrupted or other.interrupted
+
+    def missing(self) -> list[ProduceItem]:
+        """Items FastF1 could not give (``state == "missing"``), with their reasons."""
+        return self.with_state("missing")
 
     @property
     def undelivered(self) -> int:
@@ -324,7 +220,7 @@ def _send_item(producer: MessageProducer, loaded: LoadedSession, item: ProduceIt
     except F1PipeError as exc:
         item.state, item.reason = "missing", _without_label(str(exc), item.ref)
         return
-    report = producer.send(item.topic, messages)
+    report = producer.send_all(item.topic, messages)
     item.delivered, item.failed = report.delivered, report.failed
     if report.interrupted:
         item.state, item.reason = "interrupted", "stopped by Ctrl-C"

@@ -1,7 +1,7 @@
 """``f1pipe live``: F1's live-timing feed (or a recording of it) to Kafka as it arrives.
 
 Each feed message becomes :class:`~f1pipe.schemas.LiveUpdateV1` messages on the feed
-topic's Kafka topic, exactly like a replay (:mod:`f1pipe.stream.replay`); ``.z`` topics are
+topic's Kafka topic, exactly like a replay (:mod:`f1pipe.live.replay`); ``.z`` topics are
 decoded. Session time counts from the first message received. A recorded line that is not
 a feed message goes to the dead-letter topic with ``dlq.reason`` (as the lake consumer's
 dead letters), ``dlq.source`` and ``dlq.line`` headers.
@@ -27,13 +27,13 @@ import fastf1
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
+from f1pipe.kafka.dead_letter import REASON_HEADER
+from f1pipe.kafka.producer import MessageProducer
+from f1pipe.kafka.topics import ensure_topics, live_topic
 from f1pipe.sources import configure_fastf1, season_events, session_ref
 from f1pipe.sources.live_recording import ArrivalIndex, feed_message, read_messages
 from f1pipe.sources.live_timing import FeedUpdate, live_payloads
 from f1pipe.sources.schedule import SessionRef
-from f1pipe.stream.dead_letter import REASON_HEADER
-from f1pipe.stream.replay import LivePublisher, live_topic
-from f1pipe.stream.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class LiveSummary:
 class LivePublishing:
     """Feed messages of one session -> Kafka, in arrival order; bad ones -> dead letters."""
 
-    def __init__(self, settings: Settings, ref: SessionRef, publisher: LivePublisher):
+    def __init__(self, settings: Settings, ref: SessionRef, publisher: MessageProducer):
         self.settings = settings
         self.publisher = publisher
         self.summary = LiveSummary(ref)
@@ -77,7 +77,7 @@ class LivePublishing:
                             data, when)
         topic = self._topic(feed_topic)
         for payload in live_payloads(self.summary.ref, update, when):
-            self.publisher.publish(topic, payload)
+            self.publisher.publish(topic, payload, SOURCE)
             self.summary.messages += 1
             self.summary.topics[topic] = self.summary.topics.get(topic, 0) + 1
         self.summary.updates += 1
@@ -89,7 +89,7 @@ class LivePublishing:
             headers.append(("dlq.line", str(line).encode()))
         if not self.summary.dead_letters:
             ensure_topics(self.settings, [self.settings.dead_letter_topic])
-        self.publisher.send_raw(self.settings.dead_letter_topic, raw.encode(), None, headers)
+        self.publisher.produce(self.settings.dead_letter_topic, raw.encode(), None, headers)
         self.summary.dead_letters += 1
         self.summary.reasons[reason] = self.summary.reasons.get(reason, 0) + 1
 
@@ -116,14 +116,14 @@ def publish_recording(settings: Settings, path: Path,
         configure_fastf1(settings)
         first = min((m.time_utc for m in messages if m.time_utc), default=None)
         ref = infer_session(first or datetime.now(UTC), str(path))
-    publisher = LivePublisher(settings, SOURCE)
+    publisher = MessageProducer(settings)
     publishing = LivePublishing(settings, ref, publisher)
     publishing.start_utc = min((m.time_utc for m in messages if m.time_utc), default=None)
     for message in messages:
         publishing.publish(message.feed_topic, message.data, message.time_utc)
     for line in bad:
         publishing.dead_letter(line.text, line.reason, f"file:{path}", line.line_number)
-    publisher.flush()
+    publisher.flush_or_raise()
     return publishing.summary
 
 
@@ -188,7 +188,7 @@ def run_live(settings: Settings, ref: SessionRef | None, options: LiveOptions,
     """
     configure_fastf1(settings)
     ref = ref or infer_session(datetime.now(UTC), "live feed")
-    publisher = LivePublisher(settings, SOURCE)
+    publisher = MessageProducer(settings)
     publishing = LivePublishing(settings, ref, publisher)
     wait = options.backoff_s
     for attempt in range(options.max_retries + 1):
@@ -197,12 +197,12 @@ def run_live(settings: Settings, ref: SessionRef | None, options: LiveOptions,
             break
         except FeedUnavailable as exc:
             if attempt == options.max_retries or isinstance(exc, NothingLive):
-                publisher.flush()
+                publisher.flush_or_raise()
                 raise
             on_event(f"{exc}; reconnecting in {wait:g} s")
             time.sleep(wait)
             wait = min(wait * 2, options.backoff_max_s)
-    publisher.flush()
+    publisher.flush_or_raise()
     return publishing.summary
 
 

@@ -1,7 +1,7 @@
 """``f1pipe tower``: the live timing state as a stream processor.
 
 Consumes every live feed topic (``<prefix>live.*``) from the beginning, applies each
-update to the :class:`~f1pipe.stream.timing_state.TimingState` of its session, and every
+update to the :class:`~f1pipe.live.timing_state.TimingState` of its session, and every
 ``snapshot_every_s`` publishes the rows that changed as
 :class:`~f1pipe.schemas.LiveTimingSnapshotV1` messages to ``<prefix>live_timing`` (which the
 lake consumer lands and the loader merges into the ``live_timing`` table). The state is not
@@ -10,9 +10,7 @@ stored: each run gets a consumer group of its own and rebuilds it from the topic
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 import time
 import uuid
@@ -22,28 +20,19 @@ from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, KafkaError, Message
 
+from f1pipe import codec
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
+from f1pipe.kafka.producer import MessageProducer
+from f1pipe.kafka.signals import stop_on_signals
+from f1pipe.kafka.topics import ensure_topics, live_topics_pattern, snapshot_topic
+from f1pipe.live.timing_state import DriverRow, TimingState
 from f1pipe.schemas import LiveTimingSnapshotV1, LiveUpdateV1, SchemaError, validate_message
-from f1pipe.stream.replay import LivePublisher
-from f1pipe.stream.signals import stop_on_signals
-from f1pipe.stream.timing_state import DriverRow, TimingState
-from f1pipe.stream.topics import ensure_topics, topic_for
 
 log = logging.getLogger(__name__)
 
 SOURCE = "f1pipe-tower"
 SessionKey = tuple[int, int, str]  # (season, round, session)
-
-
-def live_topics_pattern(settings: Settings) -> str:
-    """The regex subscription matching every live feed topic, e.g. ``^f1\\.live\\..+``."""
-    return f"^{re.escape(settings.topic_prefix + 'live.')}.+"
-
-
-def snapshot_topic(settings: Settings) -> str:
-    """Where snapshots go: ``<prefix>live_timing``."""
-    return topic_for("live_timing", settings)
 
 
 @dataclass(frozen=True)
@@ -86,7 +75,7 @@ class Tower:
         self._stop = threading.Event()
         self._published: dict[tuple[SessionKey, int], DriverRow] = {}
         self._dirty: set[SessionKey] = set()
-        self._publisher = LivePublisher(settings, SOURCE) if self.options.publish else None
+        self._publisher = MessageProducer(settings) if self.options.publish else None
         self._consumer = Consumer({
             **settings.kafka_client_config(),
             "group.id": f"f1pipe-tower-{uuid.uuid4().hex[:12]}",
@@ -119,7 +108,7 @@ class Tower:
                         break
             self.publish_snapshots()
             if self._publisher:
-                self._publisher.flush()
+                self._publisher.flush_or_raise()
         finally:
             self._consumer.close()
         return self.stats
@@ -152,7 +141,7 @@ class Tower:
                 log.warning("kafka: %s", message.error().str())
             return
         try:
-            decoded = json.loads(message.value())
+            decoded = codec.decode(message.value())
             update = validate_message(decoded)
         except (TypeError, ValueError, SchemaError) as exc:
             self.stats.skipped += 1
@@ -185,7 +174,7 @@ class Tower:
                 self._published[(key, row.driver_number)] = row
                 if self._publisher:
                     self._publisher.publish(snapshot_topic(self.settings),
-                                            snapshot_payload(key, state, row))
+                                            snapshot_payload(key, state, row), SOURCE)
                 count += 1
         self._dirty.clear()
         self.stats.snapshots += count

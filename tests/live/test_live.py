@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
+from f1pipe.live.feed import publish_recording
+from f1pipe.live.replay import live_topic
 from f1pipe.sources.live_recording import read_recording
-from f1pipe.stream.live import publish_recording
-from f1pipe.stream.replay import live_topic
 from tests.fixtures.fastf1 import recorded_dir
-from tests.stream.live_harness import live_settings, read_all
+from tests.live.live_harness import live_settings, read_all
 
 SAMPLE = recorded_dir() / "livedata" / "with_errors.txt"
 

@@ -16,18 +16,17 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from f1pipe.cli import main
-from f1pipe.schemas import validate_message
-from f1pipe.sources import extract
-from f1pipe.stream.producer import (
-    PRODUCER_CONFIG,
-    MessageProducer,
+from f1pipe.codec import key_of
+from f1pipe.kafka.producer import PRODUCER_CONFIG, MessageProducer, producer_config
+from f1pipe.produce import (
     ProduceFailed,
     ProduceInterrupted,
     produce_messages,
     produce_results,
     produce_session,
-    producer_config,
 )
+from f1pipe.schemas import validate_message
+from f1pipe.sources import extract
 
 pytestmark = pytest.mark.integration
 
@@ -224,13 +223,13 @@ def test_ctrl_c_flushes_what_was_sent_and_reports_it(settings):
     messages = extract("results", 2024, 12)
 
     def interrupted_after_five():
-        yield from messages[:5]
+        yield from ((key_of(m), m) for m in messages[:5])
         raise KeyboardInterrupt
 
     topic = settings.kafka_topic
     produce_messages(settings, topic, [])  # creates the topic
     with MessageProducer(settings) as producer:
-        report = producer.send(topic, interrupted_after_five())
+        report = producer.send_all(topic, interrupted_after_five())
     assert (report.interrupted, report.sent, report.delivered, report.failed) == (True, 5, 5, 0)
     records = read_topic(settings, topic)
     assert sorted(r[3]["event_id"] for r in records) == sorted(

@@ -9,19 +9,15 @@ from datetime import datetime
 import pytest
 
 from f1pipe.errors import ConfigError
+from f1pipe.kafka.consumer import consume
+from f1pipe.kafka.topics import live_topic, snapshot_topic
+from f1pipe.live.replay import ReplayRequest, replay
+from f1pipe.live.tower import Tower, TowerOptions
 from f1pipe.sources import session_ref
 from f1pipe.sources.live_timing import live_payloads, merge_parts, read_session
-from f1pipe.stream.consumer import consume
-from f1pipe.stream.replay import (
-    ReplayRequest,
-    format_session_time,
-    live_topic,
-    parse_session_time,
-    replay,
-)
-from f1pipe.stream.tower import Tower, TowerOptions, snapshot_topic
+from f1pipe.times import format_session_time, parse_session_time
 from f1pipe.warehouse import load, query
-from tests.stream.live_harness import live_settings, read_all
+from tests.live.live_harness import live_settings, read_all
 
 
 def test_session_times_parse_to_ms():

@@ -7,14 +7,15 @@ import io
 import pytest
 from rich.console import Console
 
+from f1pipe.kafka.topics import snapshot_topic
+from f1pipe.live.replay import ReplayRequest, replay
+from f1pipe.live.timing_state import TimingState
+from f1pipe.live.tower import Tower, TowerOptions, snapshot_payload
+from f1pipe.live.tower_view import render_tower
 from f1pipe.sources import session_ref
 from f1pipe.sources.live_timing import live_payloads, read_session
-from f1pipe.stream.replay import ReplayRequest, replay
-from f1pipe.stream.timing_state import TimingState
-from f1pipe.stream.tower import Tower, TowerOptions, snapshot_payload, snapshot_topic
-from f1pipe.stream.tower_view import lap_text, render_tower
-from tests.stream.live_harness import live_settings, read_all
-from tests.stream.test_timing_state import CLASSIFIED_2018_R4
+from f1pipe.times import format_lap_time as lap_text
+from tests.live.live_harness import CLASSIFIED_2018_R4, live_settings, read_all
 
 RETIRED_2018_R4 = {"BOT", "GRO", "VER", "RIC", "HUL", "OCO", "SIR"}
 

@@ -10,6 +10,10 @@ from confluent_kafka import Consumer
 
 from f1pipe.config import Settings
 
+# The 2018 Azerbaijan GP's classified finishers, in order (the tower and the timing state).
+CLASSIFIED_2018_R4 = ["HAM", "RAI", "PER", "VET", "SAI", "LEC", "ALO", "STR", "VAN", "HAR",
+                      "ERI", "GAS", "MAG"]
+
 
 def live_settings(kafka_settings: Settings, fastf1_offline, topic_name: str,
                   tmp_path) -> Settings:

@@ -6,8 +6,8 @@ import pytest
 from confluent_kafka import Message
 
 from f1pipe.errors import ConfigError
+from f1pipe.kafka.consumer import ConsumeOptions, to_lake_record
 from f1pipe.lake.records import LakeRecord
-from f1pipe.stream.consumer import ConsumeOptions, to_lake_record
 from tests.lake.laps import lap_message
 
 
@@ -54,6 +54,7 @@ def test_bad_options_are_config_errors(options, message):
 
 
 def test_polls_are_short_enough_for_the_flush_interval_and_idle_time():
-    assert ConsumeOptions().poll_timeout_s == 1.0
+    assert ConsumeOptions(flush_interval_s=5.0).poll_timeout_s == 1.0
+    assert ConsumeOptions().poll_timeout_s == 0.5  # the default: flush within 1 s
     assert ConsumeOptions(flush_interval_s=0.5).poll_timeout_s == 0.25
     assert ConsumeOptions(until_idle_s=1.0).poll_timeout_s == 0.25

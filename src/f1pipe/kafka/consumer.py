@@ -16,18 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import msgspec
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from f1pipe import codec
 from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.kafka.checkpoint import Checkpoint
+from f1pipe.kafka.dead_letter import DeadLetterProducer
+from f1pipe.kafka.signals import stop_on_signals
+from f1pipe.kafka.topics import ensure_topics
 from f1pipe.lake import RetryPolicy, Sink, open_sink
-from f1pipe.lake.records import LakeRecord, check_format
+from f1pipe.lake.records import LakeRecord, check_file_format
+from f1pipe.lake.sink import TP
 from f1pipe.schemas import ENVELOPE_FIELDS, SchemaError, validate_message
-from f1pipe.stream.checkpoint import TP, Checkpoint
-from f1pipe.stream.dead_letter import DeadLetterProducer
-from f1pipe.stream.signals import stop_on_signals
-from f1pipe.stream.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,14 @@ FETCH_MAX_MESSAGES = 500
 
 @dataclass
 class ConsumeSummary:
-    """What a run did: records stored, objects written, dead letters sent, seconds taken."""
+    """What a run did: records stored, objects written, dead letters sent, seconds taken,
+    and where (``sink``: the lake URL)."""
 
     records: int = 0
     objects: int = 0
     dead_letters: int = 0
     elapsed_s: float = 0.0
+    sink: str = ""
 
     @property
     def records_per_s(self) -> float:
@@ -52,8 +55,12 @@ class ConsumeSummary:
 
 @dataclass(frozen=True)
 class ConsumeOptions:
-    batch_size: int = 10  # records per object (per Kafka partition)
-    flush_interval_s: float = 5.0  # max age of a batch's first record, seconds
+    """How the lake consumer batches and when it stops. The defaults are the one default
+    set (``f1pipe consume``, ``f1pipe run``, the DAG): objects of up to 500 records per Kafka
+    partition, each flushed at most 1 s after its first record."""
+
+    batch_size: int = 500  # records per object (per Kafka partition)
+    flush_interval_s: float = 1.0  # max age of a batch's first record, seconds
     until_idle_s: float | None = None  # stop after this long with nothing new, seconds
     group: str | None = None  # consumer group (default F1PIPE_CONSUMER_GROUP)
 
@@ -74,24 +81,41 @@ class ConsumeOptions:
         return max(0.05, min(limits))
 
 
-def consume(settings: Settings, topics: list[str], sink_url: str, *, batch_size: int = 10,
-            flush_interval: float = 5.0, fmt: str = "jsonl", until_idle: float | None = None,
-            group: str | None = None, retry: RetryPolicy | None = None,
+# The batch pipeline's consume step: the defaults, stopping once the topics are drained.
+DRAIN = ConsumeOptions(until_idle_s=5.0)
+_DEFAULT = ConsumeOptions()
+
+
+def consume(settings: Settings, topics: list[str], sink_url: str, *,
+            batch_size: int = _DEFAULT.batch_size,
+            flush_interval: float = _DEFAULT.flush_interval_s, fmt: str = "jsonl",
+            until_idle: float | None = None, group: str | None = None,
+            retry: RetryPolicy | None = None,
             on_progress: Callable[[str], None] | None = None) -> ConsumeSummary:
+    """Consume ``topics`` into the lake at ``sink_url`` until stopped or idle (keyword form
+    of :func:`consume_with`)."""
+    options = ConsumeOptions(batch_size, flush_interval, until_idle, group)
+    return consume_with(settings, topics, sink_url, options, fmt, retry, on_progress)
+
+
+def consume_with(settings: Settings, topics: list[str], sink_url: str,
+                 options: ConsumeOptions, fmt: str = "jsonl", retry: RetryPolicy | None = None,
+                 on_progress: Callable[[str], None] | None = None) -> ConsumeSummary:
     """Consume ``topics`` into the lake at ``sink_url`` until stopped or idle.
 
-    Stops on SIGTERM/SIGINT (flush, commit, close), after ``until_idle`` seconds without a
-    new message, or with :class:`F1PipeError` when storage fails after its retries (nothing
-    unstored is committed). Returns the run's :class:`ConsumeSummary`.
+    Stops on SIGTERM/SIGINT (flush, commit, close), after ``options.until_idle_s`` seconds
+    without a new message, or with :class:`F1PipeError` when storage fails after its retries
+    (nothing unstored is committed). Returns the run's :class:`ConsumeSummary`.
     """
-    options = ConsumeOptions(batch_size, flush_interval, until_idle, group)
     options.check()
     if not topics:
         raise ConfigError("no topics to consume: pass --topics T1,T2")
-    sink = open_sink(sink_url, settings, check_format(fmt), retry)
+    sink = open_sink(sink_url, settings, check_file_format(fmt), retry)
     sink.check()
     run = LakeConsumer(settings, topics, sink, options, on_progress or log.info)
-    return run.run()
+    summary = run.run()
+    summary.sink = sink_url
+    return summary
 
 
 def consumer_config(settings: Settings, group: str | None) -> dict:
@@ -114,8 +138,8 @@ def to_lake_record(message: Message) -> LakeRecord | str:
     if raw is None:
         return "empty message (no value)"
     try:
-        decoded = msgspec.json.decode(raw)  # ~4x faster than json.loads on lap messages
-    except msgspec.DecodeError as exc:
+        decoded = codec.decode(raw)
+    except codec.DecodeError as exc:
         return f"not valid JSON: {exc}"
     try:
         payload = validate_message(decoded)

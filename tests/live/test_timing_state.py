@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from f1pipe.live.timing_state import TimingState, deep_merge
 from f1pipe.sources import session_ref
 from f1pipe.sources.live_timing import live_payloads, read_session
-from f1pipe.stream.timing_state import TimingState, deep_merge, gap_ms, lap_time_ms
-
-CLASSIFIED_2018_R4 = ["HAM", "RAI", "PER", "VET", "SAI", "LEC", "ALO", "STR", "VAN", "HAR",
-                      "ERI", "GAS", "MAG"]
+from f1pipe.times import gap_ms, lap_time_ms
+from tests.live.live_harness import CLASSIFIED_2018_R4
 
 
 def test_dicts_merge_recursively_and_keep_what_the_delta_leaves_out():

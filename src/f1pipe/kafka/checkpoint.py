@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from f1pipe.errors import F1PipeError
-from f1pipe.lake.sink import Sink
-from f1pipe.stream.dead_letter import DeadLetterProducer
+from f1pipe.kafka.dead_letter import DeadLetterProducer
+from f1pipe.lake.sink import TP, Sink
 
 log = logging.getLogger(__name__)
-
-TP = tuple[str, int]
 
 
 @dataclass

@@ -28,12 +28,13 @@ from confluent_kafka.admin import AdminClient
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
+from f1pipe.kafka.topics import ensure_topics, live_topic, snapshot_topic
+from f1pipe.live.landing import LandingOptions, LoaderLoop, catching, lake_consumer, wait_for
+from f1pipe.live.replay import ReplayRequest, replay
+from f1pipe.live.tower import Tower, TowerOptions
 from f1pipe.sources import configure_fastf1, session_ref
 from f1pipe.sources.live_timing import read_session
-from f1pipe.stream.landing import LandingOptions, LoaderLoop, catching, lake_consumer, wait_for
-from f1pipe.stream.replay import ReplayRequest, format_session_time, live_topic, replay
-from f1pipe.stream.topics import ensure_topics
-from f1pipe.stream.tower import Tower, TowerOptions, snapshot_topic
+from f1pipe.times import format_session_time
 from f1pipe.warehouse import query
 from f1pipe.warehouse.loader import LoadSummary
 

@@ -10,14 +10,12 @@ list may also be updated in place by a dict keyed by index (``{"Sectors": {"2": 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from f1pipe.schemas import TowerRow
+from f1pipe.times import gap_ms, lap_time_ms
 
-_LAP_TIME = re.compile(r"^(?:(\d+):)?(\d+)\.(\d{1,3})$")
-_GAP = re.compile(r"^\+?(?:(\d+):)?(\d+)\.(\d{1,3})$")
 DRIVER_TOPICS = {"TimingData": "timing", "TimingAppData": "app", "TimingStats": "stats"}
 
 
@@ -52,24 +50,6 @@ def as_list(value: Any) -> list:
     if isinstance(value, dict) and all(k.isdigit() for k in value):
         return [value[k] for k in sorted(value, key=int)]
     return []
-
-
-def lap_time_ms(value: Any) -> int | None:
-    """``"1:51.293"`` / ``"26.646"`` -> ms; blank or other text -> None."""
-    match = _LAP_TIME.match(value.strip()) if isinstance(value, str) else None
-    if not match:
-        return None
-    minutes, seconds, fraction = match.groups()
-    return (int(minutes or 0) * 60 + int(seconds)) * 1000 + int(fraction.ljust(3, "0"))
-
-
-def gap_ms(value: Any) -> int | None:
-    """``"+1.234"`` -> 1234 ms; ``"1L"``, ``"LAP 12"`` or blank -> None."""
-    match = _GAP.match(value.strip()) if isinstance(value, str) else None
-    if not match:
-        return None
-    minutes, seconds, fraction = match.groups()
-    return (int(minutes or 0) * 60 + int(seconds)) * 1000 + int(fraction.ljust(3, "0"))
 
 
 def _int(value: Any) -> int | None:
