@@ -6,6 +6,7 @@ Every command reads settings first (a bad value stops it with one line) and turn
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -548,7 +549,11 @@ def main() -> None:
     import logging
 
     _log_to_stderr(logging.getLogger("f1pipe"), logging.WARNING)
-    logging.getLogger("f1pipe.kafka").setLevel(logging.ERROR)
+    from f1pipe.config import KAFKA_LOG
+    from f1pipe.kafka.logs import DIGEST
+
+    KAFKA_LOG.setLevel(logging.ERROR)
+    DIGEST.show = bool(os.environ.get("F1PIPE_KAFKA_LOG"))  # errors name librdkafka's cause
     try:
         app()
     except F1PipeError as exc:

@@ -24,15 +24,16 @@ from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.kafka.checkpoint import Checkpoint
 from f1pipe.kafka.dead_letter import DeadLetterProducer
 from f1pipe.kafka.signals import stop_on_signals
-from f1pipe.kafka.topics import ensure_topics
+from f1pipe.kafka.topics import ensure_topics, existing_topics, topic_schema
 from f1pipe.lake import RetryPolicy, Sink, open_sink
 from f1pipe.lake.records import LakeRecord, check_file_format
 from f1pipe.lake.sink import TP
-from f1pipe.schemas import ENVELOPE_FIELDS, SchemaError, validate_message
+from f1pipe.schemas import ENVELOPE_FIELDS, Payload, SchemaError, validate_message
 
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 60.0  # with --until-idle: give up if the group never assigns partitions
+SESSION_TIMEOUT_MS = 10_000
 PROGRESS_EVERY_S = 5.0
 FETCH_MAX_MESSAGES = 500
 
@@ -126,14 +127,22 @@ def consumer_config(settings: Settings, group: str | None) -> dict:
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
         "auto.offset.reset": "earliest",
+        # A member that died is dropped after 10 s (librdkafka's default is 45 s), so a
+        # consumer restarted after a crash gets its partitions back quickly.
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 4,
     }
     if settings.consumer_instance_id:
         conf["group.instance.id"] = settings.consumer_instance_id
     return conf
 
 
-def to_lake_record(message: Message) -> LakeRecord | str:
-    """The message as a lake record, or the one-line reason it cannot be stored."""
+def to_lake_record(message: Message, expected: type[Payload] | None = None
+                   ) -> LakeRecord | str:
+    """The message as a lake record, or the one-line reason it cannot be stored.
+
+    ``expected``: the one schema the message's topic takes (None: any known schema).
+    """
     raw = message.value()
     if raw is None:
         return "empty message (no value)"
@@ -145,6 +154,9 @@ def to_lake_record(message: Message) -> LakeRecord | str:
         payload = validate_message(decoded)
     except SchemaError as exc:
         return f"schema violation: {exc}"
+    if expected is not None and not isinstance(payload, expected):
+        return (f"wrong schema for topic {message.topic()}: {payload.schema_name} "
+                f"v{payload.schema_version}, the topic takes {expected.schema_name} only")
     envelope = {name: decoded[name] for name in ENVELOPE_FIELDS}
     return LakeRecord(message.topic(), message.partition(), message.offset(),
                       message.timestamp()[1], payload, envelope)
@@ -166,6 +178,7 @@ class LakeConsumer:
         self.last_activity = time.monotonic()
         self.stop_requested = False
         self.failed = False
+        self._schemas: dict[str, type[Payload] | None] = {}
         self.consumer = Consumer(consumer_config(settings, options.group))
         self.dead_letters = DeadLetterProducer(settings)
         self.checkpoint = Checkpoint(self.consumer, sink, self.dead_letters)
@@ -191,6 +204,10 @@ class LakeConsumer:
             self._close()
         return self.summary
 
+    def stop(self) -> None:
+        """Finish the current poll, then flush, commit and close (from any thread)."""
+        self.stop_requested = True
+
     def request_stop(self) -> None:
         """Finish the current poll, then flush, commit and close (a second request aborts)."""
         if self.stop_requested:
@@ -215,7 +232,7 @@ class LakeConsumer:
         if tp not in self.assigned:
             return  # fetched before a revoke: the partition's new owner reads it again
         self.last_activity = time.monotonic()
-        record = to_lake_record(message)
+        record = to_lake_record(message, self._expected(tp[0]))
         if isinstance(record, str):
             self.dead_letters.send(message, record)
             self.summary.dead_letters += 1
@@ -225,6 +242,11 @@ class LakeConsumer:
         self.checkpoint.track(tp, message.offset())
         if self.sink.pending(tp) >= self.options.batch_size:
             self._commit([tp])
+
+    def _expected(self, topic: str) -> type[Payload] | None:
+        if topic not in self._schemas:
+            self._schemas[topic] = topic_schema(topic, self.settings)
+        return self._schemas[topic]
 
     def _commit(self, tps: list[TP]) -> None:
         if tps:
@@ -239,10 +261,18 @@ class LakeConsumer:
         now = time.monotonic()
         if self.joined_at is None:
             if now - started > JOIN_TIMEOUT_S:
-                raise F1PipeError(f"no partitions assigned within {JOIN_TIMEOUT_S:g} s: is "
-                                  f"Kafka at {self.settings.kafka_broker} healthy?")
+                raise F1PipeError(
+                    f"no partitions assigned within {JOIN_TIMEOUT_S:g} s: consumer group "
+                    f"{self.consumer_group} did not finish rebalancing; see the broker's log "
+                    f"(Kafka at {self.settings.kafka_broker})")
             return False
-        return now - self.last_activity >= idle
+        if now - self.last_activity < idle:
+            return False
+        lag = self.lag(fresh=True)
+        if lag:  # messages still wait in our partitions: not idle (unknown lag: idle)
+            self.last_activity = now
+            return False
+        return True
 
     def _kafka_error(self, err: KafkaError) -> None:
         if err.fatal() or err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART,
@@ -253,11 +283,7 @@ class LakeConsumer:
             log.warning("kafka: %s", err.str())
 
     def _check_topics(self) -> None:
-        try:
-            existing = set(self.consumer.list_topics(timeout=15).topics)
-        except KafkaException as exc:
-            raise F1PipeError(f"cannot reach Kafka at {self.settings.kafka_broker} "
-                              f"({exc.args[0].str()}): start it or set KAFKA_BROKER") from None
+        existing = existing_topics(self.settings)
         missing = [t for t in self.topics if t not in existing]
         if missing:
             raise F1PipeError(f"topic(s) {', '.join(missing)} do not exist: check --topics "
@@ -294,17 +320,32 @@ class LakeConsumer:
         finally:
             self.dead_letters.close()
 
-    def lag(self) -> int | None:
-        """Messages between this consumer's fetch position and the partitions' ends."""
+    @property
+    def consumer_group(self) -> str:
+        return self.options.group or self.settings.consumer_group
+
+    def lag(self, fresh: bool = False) -> int | None:
+        """Messages between this consumer's fetch position and the partitions' ends
+        (``fresh``: asks the broker for the ends instead of using the cached ones)."""
         tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
         if not tps:
             return 0
         total = 0
-        for tp in self.consumer.position(tps):
-            _, high = self.consumer.get_watermark_offsets(tp, cached=True)
-            if high < 0 or tp.offset < 0:
-                return None
-            total += max(0, high - tp.offset)
+        try:
+            positions = self.consumer.position(tps)
+            committed = {(c.topic, c.partition): c.offset
+                         for c in self.consumer.committed(tps, timeout=5)} if fresh else {}
+            for tp in positions:
+                low, high = self.consumer.get_watermark_offsets(tp, timeout=5, cached=not fresh)
+                # Nothing fetched yet: count from the committed offset, else the start.
+                start = tp.offset if tp.offset >= 0 else committed.get((tp.topic, tp.partition),
+                                                                       -1)
+                start = start if start >= 0 else low
+                if high < 0 or start < 0:
+                    return None
+                total += max(0, high - start)
+        except KafkaException:
+            return None
         return total
 
 

@@ -2,7 +2,8 @@
 
 A dead letter keeps the original key, value and headers, plus headers saying why it was
 rejected and where it came from: ``dlq.reason``, ``dlq.topic``, ``dlq.partition``,
-``dlq.offset``, ``dlq.timestamp`` (ms since the epoch). The consumer commits a rejected
+``dlq.offset``, ``dlq.timestamp`` (ms since the epoch). A value too large for Kafka is cut
+to 512 KB, with ``dlq.original.size`` and ``dlq.truncated`` headers. The consumer commits a rejected
 message's offset only after :meth:`DeadLetterProducer.flush` has confirmed its delivery.
 """
 
@@ -20,6 +21,11 @@ log = logging.getLogger(__name__)
 
 REASON_HEADER = "dlq.reason"
 DEAD_LETTER_LINGER_MS = 5  # dead letters hold a commit back: send them soon
+# A dead letter's value is cut to this many bytes (well under Kafka's default 1 MB message
+# limit), so a record too large for Kafka still ends as a dead letter, not a crash loop;
+# ``dlq.original.size`` and ``dlq.truncated`` headers say so.
+MAX_DEAD_LETTER_VALUE = 512 * 1024
+MAX_HEADER_VALUE = 16 * 1024
 
 
 class DeadLetterError(F1PipeError):
@@ -27,13 +33,26 @@ class DeadLetterError(F1PipeError):
 
 
 def dead_letter_headers(message: Message, reason: str) -> list[Header]:
-    """The original headers plus why and where from (``dlq.*``)."""
-    return [*(message.headers() or []),
-            (REASON_HEADER, reason.encode()),
+    """The original headers (each cut to 16 KB) plus why and where from (``dlq.*``)."""
+    original = [(k, (v or b"")[:MAX_HEADER_VALUE]) for k, v in (message.headers() or [])]
+    return [*original,
+            (REASON_HEADER, reason.encode()[:MAX_HEADER_VALUE]),
             ("dlq.topic", message.topic().encode()),
             ("dlq.partition", str(message.partition()).encode()),
             ("dlq.offset", str(message.offset()).encode()),
             ("dlq.timestamp", str(message.timestamp()[1]).encode())]
+
+
+def fitted(value: bytes | None, key: bytes | None, headers: list[Header]
+           ) -> tuple[bytes | None, bytes | None, list[Header]]:
+    """A dead letter that Kafka accepts: a value (or key) over the limit is cut, and the
+    ``dlq.original.size`` / ``dlq.truncated`` headers say it was."""
+    size = len(value or b"") + len(key or b"")
+    if size <= MAX_DEAD_LETTER_VALUE:
+        return value, key, headers
+    cut_key = key[:MAX_HEADER_VALUE] if key else key
+    return ((value or b"")[:MAX_DEAD_LETTER_VALUE], cut_key,
+            [*headers, ("dlq.original.size", str(size).encode()), ("dlq.truncated", b"true")])
 
 
 class DeadLetterProducer:
@@ -52,8 +71,9 @@ class DeadLetterProducer:
 
     def send(self, message: Message, reason: str) -> None:
         """Queue ``message`` for the dead-letter topic with ``reason`` (one line)."""
-        self._producer.produce(self.topic, message.value(), message.key(),
-                               dead_letter_headers(message, reason))
+        value, key, headers = fitted(message.value(), message.key(),
+                                     dead_letter_headers(message, reason))
+        self._producer.produce(self.topic, value, key, headers)
 
     def flush(self) -> None:
         """Wait until every queued dead letter is acknowledged by the broker.

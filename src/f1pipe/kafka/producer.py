@@ -11,7 +11,6 @@ acknowledgements until :meth:`MessageProducer.flush`, so a paced replay is not h
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ PRODUCER_CONFIG: dict[str, str | int | bool] = {
 FLUSH_TIMEOUT_S = 60.0
 BUFFER_FULL_POLL_S = 0.1  # queue full: serve callbacks this long, then try again
 MAX_SLEEP_S = 0.05  # wait_until serves delivery callbacks at least this often
-# librdkafka's own log lines (retries, reconnects) go to Python logging, not raw stderr.
-KAFKA_LOG = logging.getLogger("f1pipe.kafka")
 
 Header = tuple[str, bytes]
 
@@ -86,8 +83,8 @@ class MessageProducer:
                  **overrides: str | int | bool):
         self.flush_timeout_s = flush_timeout_s
         self.reports: dict[str, DeliveryReport] = {}
-        self._producer = Producer({**producer_config(settings, **overrides),
-                                   "logger": KAFKA_LOG})
+        # librdkafka's own log lines go to the f1pipe.kafka logger (config.KAFKA_LOG).
+        self._producer = Producer(producer_config(settings, **overrides))
 
     def __enter__(self) -> MessageProducer:
         return self

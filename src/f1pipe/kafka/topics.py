@@ -4,15 +4,18 @@ discovery and topic creation."""
 from __future__ import annotations
 
 import re
+import time
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import BY_NAME, DATASETS, feed_page
+from f1pipe.kafka.logs import connection_cause
+from f1pipe.schemas import BY_NAME, DATASETS, Payload, feed_page
 
 LIVE_PREFIX = "live."
+REACH_STEP_S = 1.0  # list_topics is retried this often while the broker is not answering
 
 
 def topic_for(dataset: str, settings: Settings) -> str:
@@ -46,6 +49,18 @@ def snapshot_topic(settings: Settings) -> str:
     return topic_for("live_timing", settings)
 
 
+def topic_schema(topic: str, settings: Settings) -> type[Payload] | None:
+    """The one schema a dataset topic takes (live topics: live updates); None for a topic
+    that is no dataset's (e.g. one named with ``--topics``), which takes any schema."""
+    if topic.startswith(settings.topic_prefix + LIVE_PREFIX):
+        return BY_NAME["live_updates"].schema
+    for dataset in DATASETS:
+        if (dataset.topic is None or not dataset.topic.endswith("*")) and \
+                topic == topic_for(dataset.name, settings):
+            return dataset.schema
+    return None
+
+
 def dataset_topics(settings: Settings) -> list[str]:
     """The topic of every dataset that has one topic (all but the live feed's)."""
     return [topic_for(d.name, settings) for d in DATASETS
@@ -56,16 +71,27 @@ def _admin(settings: Settings) -> AdminClient:
     return AdminClient(settings.kafka_client_config())
 
 
-def existing_topics(settings: Settings, timeout: float = 15.0,
+def existing_topics(settings: Settings, timeout: float = 6.0,
                     admin: AdminClient | None = None) -> set[str]:
-    """Names of the topics on the cluster; F1PipeError (one line) when it cannot be reached."""
-    try:
-        return set((admin or _admin(settings)).list_topics(timeout=timeout).topics)
-    except KafkaException as exc:
-        raise F1PipeError(
-            f"cannot reach Kafka at {settings.kafka_broker} ({exc.args[0].str()}): "
-            "start it with `f1pipe stack up` or set KAFKA_BROKER"
-        ) from None
+    """Names of the topics on the cluster; F1PipeError (one line, naming the cause) when it
+    cannot be reached: a SASL / TLS mismatch is said as soon as librdkafka reports it."""
+    admin = admin or _admin(settings)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return set(admin.list_topics(timeout=REACH_STEP_S).topics)
+        except KafkaException as exc:
+            admin.poll(0)  # serves librdkafka's log callbacks: the cause, if it said one
+            cause = connection_cause()
+            if cause:
+                raise F1PipeError(
+                    f"Kafka at {settings.kafka_broker} refused the connection: {cause}: check "
+                    "KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM and the credentials against "
+                    "the broker's listener") from None
+            if time.monotonic() >= deadline:
+                raise F1PipeError(
+                    f"cannot reach Kafka at {settings.kafka_broker} ({exc.args[0].str()}): "
+                    "start it with `f1pipe stack up` or set KAFKA_BROKER") from None
 
 
 def existing_dataset_topics(settings: Settings) -> list[str]:

@@ -8,6 +8,7 @@ queryable in the warehouse within about a second or two.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from f1pipe.warehouse import load
 from f1pipe.warehouse.loader import LoadSummary
 
 MAX_FLUSH_INTERVAL_S = 1.0
+LOAD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+log = logging.getLogger(__name__)
 
 
 def landing_topics(settings: Settings) -> list[str]:
@@ -48,15 +51,24 @@ class LandingOptions:
 
 
 class LoaderLoop:
-    """Loads the lake into the warehouse again and again until stopped (then once more)."""
+    """Loads the lake into the warehouse again and again until stopped (then once more).
+
+    A failed load (e.g. another process holds the DuckDB file's lock for a moment) is tried
+    again after 0.5, 1, 2 and 4 s; if it still fails, :meth:`run` raises at once.
+    """
 
     def __init__(self, settings: Settings, every_s: float,
-                 on_load: Callable[[LoadSummary], None] | None = None):
+                 on_load: Callable[[LoadSummary], None] | None = None,
+                 retry_delays_s: tuple[float, ...] = LOAD_RETRY_DELAYS_S,
+                 on_retry: Callable[[str], None] | None = None):
         self.settings = settings
         self.every_s = every_s
         self.on_load = on_load
+        self.retry_delays_s = retry_delays_s
+        self.on_retry = on_retry or log.warning
         self.loads = 0
         self.rows = 0
+        self.retries = 0
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -66,9 +78,23 @@ class LoaderLoop:
         if self.settings.lake.startswith("file://"):  # the loader wants the folder to exist
             Path(self.settings.lake.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         while not self._stop.is_set():
-            self.load_once()
+            self.load_with_retry()
             self._stop.wait(self.every_s)
-        self.load_once()
+        self.load_with_retry()
+
+    def load_with_retry(self) -> LoadSummary:
+        """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
+        failure is raised."""
+        for delay in [*self.retry_delays_s, None]:
+            try:
+                return self.load_once()
+            except F1PipeError as exc:
+                if delay is None:
+                    raise
+                self.retries += 1
+                self.on_retry(f"load failed ({exc}); retrying in {delay:g} s")
+                time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def load_once(self) -> LoadSummary:
         summary = load(self.settings, self.settings.lake, self.settings.warehouse)
@@ -103,7 +129,10 @@ def run_landing(settings: Settings, options: LandingOptions,
     consumer = lake_consumer(settings, topics, options)
     loader = LoaderLoop(settings, options.load_every_s, on_load)
     errors: list[str] = []
-    thread = threading.Thread(target=catching(loader.run, "loader", errors), daemon=True)
+    # A loader that gives up stops the consumer at once: the command exits non-zero now,
+    # not at Ctrl-C while the lake grows and the warehouse does not.
+    thread = threading.Thread(target=catching(loader.run, "loader", errors,
+                                              on_error=consumer.stop), daemon=True)
     thread.start()
     try:
         summary = consumer.run()  # main thread: Ctrl-C / SIGTERM stop it cleanly
@@ -115,14 +144,18 @@ def run_landing(settings: Settings, options: LandingOptions,
     return summary, loader
 
 
-def catching(work: Callable[[], object], name: str, errors: list[str]) -> Callable[[], None]:
-    """``work`` for a thread: a failure is kept as one line for the caller to raise."""
+def catching(work: Callable[[], object], name: str, errors: list[str],
+             on_error: Callable[[], None] | None = None) -> Callable[[], None]:
+    """``work`` for a thread: a failure is kept as one line for the caller to raise, and
+    ``on_error`` is called (e.g. to stop the other threads)."""
 
     def run() -> None:
         try:
             work()
         except Exception as exc:  # noqa: BLE001 - reported by the calling thread
             errors.append(f"{name} failed: {' '.join(str(exc).split())}")
+            if on_error:
+                on_error()
 
     return run
 
