@@ -325,18 +325,22 @@ class LakeConsumer:
         return self.options.group or self.settings.consumer_group
 
     def lag(self, fresh: bool = False) -> int | None:
-        """Messages between this consumer's fetch position and the partitions' ends
-        (``fresh``: asks the broker for the ends instead of using the cached ones)."""
+        """Messages between this consumer's position and the partitions' ends, as of the
+        newest fetch response (librdkafka keeps fetching while idle, so at most about
+        ``fetch.wait.max.ms`` old). ``fresh``: for partitions with no position yet, ask the
+        broker for the committed offset instead of counting from the start."""
         tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
         if not tps:
             return 0
         total = 0
         try:
             positions = self.consumer.position(tps)
+            unknown = [tp for tp in positions if tp.offset < 0]
             committed = {(c.topic, c.partition): c.offset
-                         for c in self.consumer.committed(tps, timeout=5)} if fresh else {}
+                         for c in self.consumer.committed(unknown, timeout=5)} \
+                if fresh and unknown else {}
             for tp in positions:
-                low, high = self.consumer.get_watermark_offsets(tp, timeout=5, cached=not fresh)
+                low, high = self.consumer.get_watermark_offsets(tp, cached=True)
                 # Nothing fetched yet: count from the committed offset, else the start.
                 start = tp.offset if tp.offset >= 0 else committed.get((tp.topic, tp.partition),
                                                                        -1)
