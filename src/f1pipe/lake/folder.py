@@ -65,8 +65,8 @@ class FolderSink(BatchingSink):
         """The path of object ``name``; :class:`UnsafeNameError` if it resolves outside the
         lake (never retried: the name would not change)."""
         root = self.root.resolve()
-        target = (root / name).resolve()
-        if "\x00" in name or not target.is_relative_to(root) or target == root:
+        target = root if "\x00" in name else (root / name).resolve()
+        if not target.is_relative_to(root) or target == root:
             raise UnsafeNameError(f"refusing to write {name!r}: it resolves outside the lake "
                             f"folder {root}")
         return target
