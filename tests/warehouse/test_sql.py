@@ -23,6 +23,8 @@ def snowflake_statements() -> list[str]:
                   sql.insert_load_history(SNOWFLAKE), sql.create_staged(SNOWFLAKE),
                   sql.create_load_rejects(SNOWFLAKE), sql.insert_rejects(SNOWFLAKE),
                   sql.stage_unknown(SNOWFLAKE, ["lap"]), sql.count_staged(),
+                  sql.create_batch(SNOWFLAKE), sql.collect_landing(SNOWFLAKE),
+                  sql.count_batch(SNOWFLAKE),
                   *sf.create_file_formats(),
                   sf.create_internal_stage(), sf.put(f"/lake/{KEY}", KEY),
                   sf.copy_object(sf.INTERNAL_STAGE, KEY, "json"),

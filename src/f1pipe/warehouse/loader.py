@@ -60,6 +60,7 @@ def ensure_schema(dest: Destination) -> None:
     """Create the landing, history, raw and model tables if missing."""
     d = dest.dialect
     dest.execute(sql.create_landing(d))
+    dest.execute(sql.create_batch(d))
     dest.execute(sql.create_staged(d))
     dest.execute(sql.create_load_history(d))
     dest.execute(sql.create_load_rejects(d))
@@ -122,6 +123,7 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     idempotent (the newest version wins, an equal one changes nothing), so a load killed
     between the two merges the batch again, without effect, and commits the rest."""
     d = dest.dialect
+    dest.execute(f"DELETE FROM {sql.BATCH}")
     dest.execute(f"DELETE FROM {sql.STAGED}")
     history = []
     load_id = uuid.uuid4().hex
@@ -133,6 +135,7 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
             log(f"skipped unreadable object {exc}")
             continue
         history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
+    _stage_batch(dest)
     loadable = _count_staged(dest, summary)
     tables = [t for t in MODEL if loadable.get(t.name)]
     for table in tables:  # idempotent: a batch merged twice (crash, then reload) is as once
@@ -150,19 +153,23 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
 
 
 def _stage_object(dest: Destination, obj: LakeObject) -> int:
-    """Land one object and stage its records; returns its record count."""
-    d = dest.dialect
+    """Land one object and add its records to the batch; returns its record count."""
     dest.execute(f"DELETE FROM {sql.LANDING}")
     dest.land(obj)
-    _, rows = dest.fetch(f"SELECT {d.schema_name} AS s, COUNT(*) FROM {sql.LANDING} GROUP BY 1")
-    per_schema = {name: count for name, count in rows}
+    dest.execute(sql.collect_landing(dest.dialect), (obj.key,))
+    return dest.fetch(f"SELECT COUNT(*) FROM {sql.LANDING}")[1][0][0]
+
+
+def _stage_batch(dest: Destination) -> None:
+    """Stage the batch's records per schema, each with the reason it cannot load (if so)."""
+    d = dest.dialect
+    per_schema = dict(dest.fetch(sql.count_batch(d))[1])
     for table in MODEL:
         if per_schema.get(table.schema_name):
-            dest.execute(sql.stage_rows(d, table), (obj.key,))
+            dest.execute(sql.stage_rows(d, table))
     known = [t.schema_name for t in MODEL]
     if any(name not in known for name in per_schema):
-        dest.execute(sql.stage_unknown(d, known), (obj.key,))
-    return sum(per_schema.values())
+        dest.execute(sql.stage_unknown(d, known))
 
 
 def _count_staged(dest: Destination, summary: LoadSummary) -> dict[str, int]:

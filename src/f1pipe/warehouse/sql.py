@@ -2,8 +2,9 @@
 and a destination's :class:`~f1pipe.warehouse.dialect.Dialect`.
 
 Flow per load, in batches of objects: each object is copied into ``f1pipe_landing`` (one
-JSON column ``v``) and staged in ``f1pipe_staged`` with its key, its schema and, for a record
-the warehouse cannot convert, the reason (``stage_rows``). The loadable ones are merged
+JSON column ``v``) and collected with its key in ``f1pipe_batch``; the batch's records are
+staged in ``f1pipe_staged`` with their schema and, for a record the warehouse cannot convert,
+the reason (``stage_rows``). The loadable ones are merged
 into the typed model tables (the newest version of each fact wins, by ``produced_at`` then
 Kafka offset: merging the same records again changes nothing). Then, in one transaction:
 records with a reason go to ``load_rejects``, the others to the raw table of their schema,
@@ -18,6 +19,7 @@ from f1pipe.warehouse.dialect import Dialect
 from f1pipe.warehouse.model import RAW_COLUMNS, ModelTable
 
 LANDING = "f1pipe_landing"
+BATCH = "f1pipe_batch"
 STAGED = "f1pipe_staged"
 LOAD_HISTORY = "load_history"
 LOAD_REJECTS = "load_rejects"
@@ -28,6 +30,17 @@ REASON_VALUE_CHARS = 60  # of the offending value, quoted in a reject's reason
 def create_landing(d: Dialect) -> str:
     """The session's landing table: one JSON column, fresh for each connection."""
     return f"CREATE OR REPLACE {d.temporary} TABLE {LANDING} (v {d.json_type})"
+
+
+def create_batch(d: Dialect) -> str:
+    """The session's batch table: the landed records of a batch's objects, with their key."""
+    return (f"CREATE OR REPLACE {d.temporary} TABLE {BATCH} (v {d.json_type}, "
+            f"object_key {d.types['string']})")
+
+
+def collect_landing(d: Dialect) -> str:
+    """Add the landed object's records to the batch. Parameter: object key."""
+    return f"INSERT INTO {BATCH} (v, object_key) SELECT v, {d.param} FROM {LANDING}"
 
 
 def create_staged(d: Dialect) -> str:
@@ -77,12 +90,14 @@ def create_model(d: Dialect, table: ModelTable) -> str:
 
 
 def stage_rows(d: Dialect, table: ModelTable) -> str:
-    """Stage the landed records of ``table``'s schema, each with the reason it cannot be
+    """Stage the batch's records of ``table``'s schema, each with the reason it cannot be
     loaded: the first column whose value is present but does not convert to the column's
-    type (as ``TRY_CAST`` says), or a missing natural-key part. Parameter: object key."""
+    type (as ``TRY_CAST`` says), or a missing natural-key part. Once per batch: the
+    statement is long, planning it per object would cost more than running it."""
     checked = [c for c in table.columns if c.type != "json"]
     select, texts = d.text_rows([c.source for c in checked],
-                                f"{LANDING} WHERE {d.schema_name} = '{table.schema_name}'", "v")
+                                f"{BATCH} WHERE {d.schema_name} = '{table.schema_name}'",
+                                "v, object_key")
     text_of = {c.name: text for c, text in zip(checked, texts, strict=True)}
     missing = [f"WHEN {text_of[k]} IS NULL THEN '{k}: missing (part of the natural key)'"
                for k in table.key]
@@ -94,18 +109,23 @@ def stage_rows(d: Dialect, table: ModelTable) -> str:
     ]
     reason = f"CASE {' '.join(missing + unconvertible)} ELSE NULL END"
     return (f"INSERT INTO {STAGED} (v, object_key, schema_name, reason) "
-            f"SELECT v, {d.param}, '{table.schema_name}', {reason} FROM ({select}) s")
+            f"SELECT v, object_key, '{table.schema_name}', {reason} FROM ({select}) s")
 
 
 def stage_unknown(d: Dialect, schema_names: list[str]) -> str:
-    """Stage the landed records of no known schema, as rejects. Parameter: object key."""
+    """Stage the batch's records of no known schema, as rejects."""
     known = ", ".join(f"'{name}'" for name in schema_names)
     schema = f"COALESCE({d.schema_name}, '')"
     return (
         f"INSERT INTO {STAGED} (v, object_key, schema_name, reason) "
-        f"SELECT v, {d.param}, {schema}, 'no model table for schema ' || "
-        f"LEFT({schema}, {REASON_VALUE_CHARS}) FROM {LANDING} WHERE {schema} NOT IN ({known})"
+        f"SELECT v, object_key, {schema}, 'no model table for schema ' || "
+        f"LEFT({schema}, {REASON_VALUE_CHARS}) FROM {BATCH} WHERE {schema} NOT IN ({known})"
     )
+
+
+def count_batch(d: Dialect) -> str:
+    """The batch's records per schema name."""
+    return f"SELECT {d.schema_name} AS s, COUNT(*) FROM {BATCH} GROUP BY 1"
 
 
 def count_staged() -> str:
