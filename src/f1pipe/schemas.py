@@ -165,9 +165,9 @@ class ResultV1(Payload):
     team_name: str | None = None
     team_id: str | None = None
     team_colour: str | None = None  # hex without '#', e.g. "27F4D2"
-    position: Count | None = None  # finishing position (all drivers)
+    position: int | None = None  # finishing position (all drivers)
     classified_position: str | None = None  # "1".."20", or R retired, D disqualified...
-    grid_position: Count | None = None
+    grid_position: int | None = None
     q1_ms: int | None = None
     q2_ms: int | None = None
     q3_ms: int | None = None
