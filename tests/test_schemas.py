@@ -27,10 +27,10 @@ def _lap(**changes) -> dict:
     ({"round": 41}, "round: Input should be less than or equal to 40"),
     ({"round": -1}, "round: Input should be greater than or equal to 0"),
     ({"lap_number": 2**70}, "lap_number: Input should be less than or equal to 1000"),
-    ({"lap_time_ms": 2**63}, "lap_time_ms: Value error, integer out of the 64-bit range"),
-    ({"lap_time_ms": -(2**63) - 1}, "lap_time_ms: Value error, integer out of the 64-bit"),
+    ({"lap_time_ms": 2**63}, r"\(message\): Value error, lap_time_ms: integer out of the 64"),
+    ({"lap_time_ms": -(2**63) - 1}, r"\(message\): Value error, lap_time_ms: integer out of"),
     ({"driver_number": 1000}, "driver_number: Input should be less than or equal to 999"),
-    ({"team_name": "Red\x00Bull"}, "team_name: Value error, string holds a NUL character"),
+    ({"team_name": "Red\x00Bull"}, r"\(message\): Value error, team_name: string holds a NUL"),
     ({"team_name": "x" * 4097}, "team_name: String should have at most 4096 characters"),
     ({"speed_st_kmh": float("inf")}, "speed_st_kmh: Input should be a finite number"),
     ({"speed_st_kmh": float("nan")}, "speed_st_kmh: Input should be a finite number"),
@@ -43,11 +43,12 @@ def test_a_value_its_column_cannot_hold_is_a_schema_violation(changes, reason):
 
 
 @pytest.mark.parametrize(("changes", "reason"), [
-    ({"produced_at": "yesterday"}, "produced_at: Value error, not an ISO 8601 UTC timestamp"),
-    ({"produced_at": 1_714_917_600}, "produced_at: Input should be a valid string"),
-    ({"produced_at": "2024-02-30T10:00:00Z"}, "produced_at: Value error, not a valid date"),
-    ({"source": "a\x00b"}, "source: Value error, string holds a NUL character"),
-    ({"event_id": "e" * 257}, "event_id: String should have at most 256 characters"),
+    ({"produced_at": "yesterday"}, "produced_at: not an ISO 8601 UTC timestamp like "),
+    ({"produced_at": 1_714_917_600}, "produced_at: not a string"),
+    ({"produced_at": "2024-02-30T10:00:00Z"}, "produced_at: not a valid date and time"),
+    ({"source": "a\x00b"}, "source: not a string of at most 256 characters without NUL"),
+    ({"event_id": "e" * 257}, "event_id: not a string of at most 256 characters"),
+    ({"event_id": None}, "event_id: not a string"),
 ])
 def test_a_bad_envelope_is_a_schema_violation(changes, reason):
     with pytest.raises(SchemaError, match=f"^bad envelope: {reason}"):
