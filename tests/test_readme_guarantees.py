@@ -25,6 +25,17 @@ GUARANTEES = {
         "test_the_folder_sink_refuses_a_path_outside_the_lake_at_once",
         "tests.lake.test_naming:test_a_key_part_that_is_not_a_plain_token_is_refused",
     ],
+    "A record's own fault never blocks its partition.": [
+        "tests.kafka.test_hostile_messages:"
+        "test_a_5mb_malformed_message_is_dead_lettered_truncated_and_committed",
+        "tests.kafka.test_hostile_messages:"
+        "test_a_message_of_another_topics_schema_is_dead_lettered",
+    ],
+    "Every message ends exactly once: landed, dead-lettered or rejected.": [
+        "tests.kafka.test_property_hostile:"
+        "test_every_message_ends_exactly_once_somewhere_with_a_reason",
+        "tests.chaos.test_chaos:test_kill_9_anywhere_loses_and_duplicates_nothing",
+    ],
     "Reads never write.": [
         "tests.warehouse.test_read_only:test_duckdb_query_cannot_write_or_touch_other_files",
         "tests.warehouse.test_read_only:test_snowflake_query_runs_one_select_only",
