@@ -66,14 +66,24 @@ SESSION_HELP = "FastF1 session: R, Q, S, SQ (SS in 2023), FP1, FP2, FP3."
 
 @stack_app.command("up")
 def stack_up(
-    timeout: float = typer.Option(90.0, help="Seconds to wait for the broker to answer."),
+    brokers: int | None = typer.Option(None, min=1, max=9, help="Kafka nodes (KRaft, each "
+                                       "broker and controller); default F1PIPE_STACK_BROKERS "
+                                       "or 1."),
+    timeout: float = typer.Option(120.0, help="Seconds to wait for the brokers to answer."),
 ) -> None:
-    """Start the local Kafka broker (KRaft, single node) and wait until it answers."""
-    from f1pipe.stack.kafka import KafkaBroker
+    """Start the local Kafka stack (KRaft; one node, or a cluster) and wait until it answers."""
+    from f1pipe.stack.cluster import KafkaCluster
 
-    broker = KafkaBroker(settings())
-    info = broker.up(timeout=timeout, log=console.print)
-    console.print(f"kafka: running at {info.bootstrap} (pid {info.pid}), log {info.log_file}")
+    cluster = KafkaCluster(settings(), brokers)
+    cluster.up(timeout=timeout, log=console.print)
+    for node in cluster.nodes:
+        info = node.status()
+        console.print(f"kafka: node {node.node_id} running at {info.bootstrap} "
+                      f"(pid {info.pid}), log {info.log_file}", highlight=False, soft_wrap=True)
+    if cluster.size > 1 and cluster.settings.kafka_bootstrap != cluster.bootstrap:
+        console.print(f"clients: export F1PIPE_STACK_BROKERS={cluster.size} (or "
+                      f"KAFKA_BROKER={cluster.bootstrap}) so that they reach every node",
+                      highlight=False, soft_wrap=True)
 
 
 @stack_app.command("fetch")
@@ -86,26 +96,42 @@ def stack_fetch() -> None:
 
 @stack_app.command("down")
 def stack_down() -> None:
-    """Stop the local Kafka broker and wait until it has exited."""
-    from f1pipe.stack.kafka import KafkaBroker
+    """Stop every node of the local Kafka stack and wait until they have exited."""
+    from f1pipe.stack.cluster import running_clusters
 
-    stopped = KafkaBroker(settings()).down()
-    console.print("kafka: stopped" if stopped else "kafka: was not running")
+    stopped = sum(cluster.down() for cluster in running_clusters(settings()))
+    console.print(f"kafka: stopped {stopped} node(s)" if stopped else "kafka: was not running")
 
 
 @stack_app.command("status")
 def stack_status() -> None:
-    """Say whether the local Kafka broker is running, where, and since when."""
-    from f1pipe.stack.kafka import KafkaBroker
+    """Each node of the local Kafka stack (where, pid, since when, partitions led), the
+    controller quorum's leader, and under-replicated partitions; exit 3 if none runs."""
+    from f1pipe.stack.cluster import running_clusters
 
-    info = KafkaBroker(settings()).status()
-    if info is None:
+    clusters = running_clusters(settings())
+    if not clusters:
         typer.echo("kafka: not running")
         raise typer.Exit(3)
-    typer.echo(
-        f"kafka: running at {info.bootstrap} (pid {info.pid}) since {info.started_at}, "
-        f"data {info.data_dir}, log {info.log_file}"
-    )
+    for cluster in clusters:
+        status = cluster.status()
+        for node in status.nodes:
+            info = node.info
+            if info is None:
+                typer.echo(f"kafka: node {node.node_id} at {node.bootstrap}: NOT RUNNING")
+                continue
+            lead = " (controller leader)" if node.node_id == status.controller_leader else ""
+            typer.echo(f"kafka: node {node.node_id} running at {info.bootstrap} (pid {info.pid})"
+                       f" since {info.started_at}, leads {node.leaders} partition(s){lead}, "
+                       f"data {info.data_dir}, log {info.log_file}")
+        if status.error:
+            typer.echo(f"kafka: the cluster does not answer: {status.error}")
+            continue
+        typer.echo(f"kafka: {status.running}/{cluster.size} node(s) running, "
+                   f"{status.partitions} partitions, {len(status.under_replicated)} "
+                   f"under-replicated, {len(status.offline)} offline"
+                   + (f": {', '.join(status.under_replicated[:10])}"
+                      if status.under_replicated else ""))
 
 
 # --- produce: FastF1 -> Kafka ----------------------------------------------------------------
@@ -288,10 +314,14 @@ def consume_command(
     until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
                                               "(default: run until stopped)."),
     group: str = typer.Option(None, help="Consumer group (default F1PIPE_CONSUMER_GROUP)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Consumer processes in the group "
+                                "(partitions are spread over them; more than the topics' "
+                                "partitions leaves some idle)."),
 ) -> None:
     """Consume topics into the lake; offsets are committed only after the objects are stored."""
     from f1pipe.kafka.consumer import ConsumeOptions, consume_with
     from f1pipe.kafka.topics import existing_dataset_topics
+    from f1pipe.workers import write_summary
 
     cfg = settings()
     options = ConsumeOptions(
@@ -301,13 +331,46 @@ def consume_command(
         group=group)
     options.check()
     names = _split(topics) if topics else existing_dataset_topics(cfg)
+    if workers > 1:
+        args = ["consume", "--topics", ",".join(names), "--sink", sink or cfg.lake,
+                "--batch-size", str(batch_size), "--flush-interval", flush_interval,
+                "--lake-format", lake_format]
+        args += ["--until-idle", until_idle] if until_idle else []
+        args += ["--group", group] if group else []
+        _run_workers(args, workers, "consumed")
+        return
     summary = consume_with(cfg, names, sink or cfg.lake, options, lake_format,
                            on_progress=lambda line: console.print(line, highlight=False))
+    write_summary({"records": summary.records, "objects": summary.objects,
+                   "dead_letters": summary.dead_letters, "elapsed_s": summary.elapsed_s})
     typer.echo(
         f"consumed {summary.records} records into {summary.objects} objects, "
         f"{summary.dead_letters} dead letters, in {summary.elapsed_s:.1f} s "
         f"({summary.records_per_s:,.0f} records/s)"
     )
+
+
+def _run_workers(args: list[str], workers: int, verb: str, first_index: int = 1) -> dict:
+    """Run ``workers`` processes of ``f1pipe <args>`` in one group until they end; print and
+    return their summed summary; F1PipeError naming a worker that failed."""
+    import time
+
+    from f1pipe.workers import WorkerPool, check_results, forward_signals
+
+    started = time.monotonic()
+    with forward_signals(WorkerPool(args, workers, first_index).start()) as pool:
+        results = pool.wait()
+    check_results(results)
+    total = {"records": 0, "objects": 0, "dead_letters": 0}
+    for result in results:
+        for key in total:
+            total[key] += (result.summary or {}).get(key, 0)
+    elapsed = time.monotonic() - started
+    if verb:
+        typer.echo(f"{verb} {total['records']} records into {total['objects']} objects, "
+                   f"{total['dead_letters']} dead letters, by {workers} workers in "
+                   f"{elapsed:.1f} s ({total['records'] / max(elapsed, 1e-9):,.0f} records/s)")
+    return total
 
 
 def _split(values: str) -> list[str]:
@@ -495,9 +558,13 @@ def land_command(
     load_every: str = typer.Option("500ms", help="Pause between two loads."),
     until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
                                               "(default: run until stopped)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Lake consumer processes in the "
+                                "landing's group (this one, which also loads, and N-1 more)."),
 ) -> None:
     """Streaming landing: live topics -> lake -> warehouse, continuously (Ctrl-C stops)."""
-    from f1pipe.live.landing import LandingOptions, run_landing
+    from f1pipe.kafka.topics import ensure_topics
+    from f1pipe.live.landing import LandingOptions, landing_topics, run_landing
+    from f1pipe.workers import WorkerPool
 
     cfg = settings()
     options = LandingOptions(
@@ -506,9 +573,34 @@ def land_command(
         until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None)
     options.check()
     console.print(f"landing live topics {cfg.topic_prefix}live.* and "
-                  f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}",
+                  f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}"
+                  + (f" with {workers} consumer processes" if workers > 1 else ""),
                   highlight=False)
-    consumed, loader = run_landing(cfg, options)
+    pool = None
+    if workers > 1:  # N-1 more lake consumers in the landing's group; this process loads
+        topics = landing_topics(cfg)
+        ensure_topics(cfg, topics)
+        args = ["consume", "--topics", ",".join(topics), "--sink", cfg.lake,
+                "--batch-size", str(options.batch_size), "--flush-interval", flush_interval,
+                "--group", options.group]
+        args += ["--until-idle", until_idle] if until_idle else []
+        pool = WorkerPool(args, workers - 1, first_index=2).start()
+    try:
+        consumed, loader = run_landing(cfg, options)
+    finally:
+        if pool is not None:
+            if until_idle is None:
+                pool.stop()
+            results = pool.wait()
+    if pool is not None:
+        from f1pipe.workers import check_results
+
+        check_results(results)
+        for result in results:
+            consumed.records += (result.summary or {}).get("records", 0)
+            consumed.objects += (result.summary or {}).get("objects", 0)
+        if until_idle is not None:
+            loader.load_with_retry()  # what the other workers stored after the last load
     typer.echo(f"landed {consumed.records:,} records in {consumed.objects:,} objects; "
                f"{loader.loads:,} loads, {loader.rows:,} rows loaded")
 

@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(
         3, ge=1, le=1000, validation_alias=_env("F1PIPE_TOPIC_PARTITIONS")
     )
+    # Replicas of the topics f1pipe creates: default min(3, brokers of the cluster).
+    topic_replication: int | None = Field(
+        None, ge=1, le=10, validation_alias=_env("F1PIPE_TOPIC_REPLICATION")
+    )
+    # min.insync.replicas of those topics: default 2 with 3+ replicas, else 1.
+    topic_min_isr: int | None = Field(
+        None, ge=1, le=10, validation_alias=_env("F1PIPE_TOPIC_MIN_ISR")
+    )
     consumer_group: str = Field("f1pipe-lake", validation_alias=_env("F1PIPE_CONSUMER_GROUP"))
     # Static group membership (Kafka group.instance.id): a restarted consumer takes its
     # partitions back at once instead of waiting for the old member's session to time out.
@@ -76,6 +84,9 @@ class Settings(BaseSettings):
         None, ge=1, le=65535, validation_alias=_env("F1PIPE_KAFKA_CONTROLLER_PORT")
     )
     kafka_heap: str = Field("512m", validation_alias=_env("F1PIPE_KAFKA_HEAP"))
+    # Nodes of the local stack (`f1pipe stack up --brokers N`); with more than one and a
+    # single loopback KAFKA_BROKER, clients bootstrap from every node (see kafka_bootstrap).
+    stack_brokers: int = Field(1, ge=1, le=9, validation_alias=_env("F1PIPE_STACK_BROKERS"))
     java: str = Field("java", validation_alias=_env("F1PIPE_JAVA"))
 
     # Object store (lake)
@@ -158,9 +169,21 @@ class Settings(BaseSettings):
     def kafka_port(self) -> int:
         return int(self.kafka_broker.split(",")[0].rpartition(":")[2])
 
+    @property
+    def kafka_bootstrap(self) -> str:
+        """Where clients bootstrap: ``KAFKA_BROKER``, or, for a local stack of N brokers
+        (``F1PIPE_STACK_BROKERS``) named by its first node only, all N nodes' addresses, so
+        that clients start while any one node is down."""
+        servers = [s.strip() for s in self.kafka_broker.split(",") if s.strip()]
+        host, _, port = servers[0].rpartition(":")
+        if self.stack_brokers == 1 or len(servers) > 1 or \
+                host.strip("[]") not in ("127.0.0.1", "localhost", "::1"):
+            return self.kafka_broker
+        return ",".join(f"{host}:{int(port) + i}" for i in range(self.stack_brokers))
+
     def kafka_client_config(self) -> dict:
         """librdkafka settings shared by producers, consumers and admin clients."""
-        conf = {"bootstrap.servers": self.kafka_broker, "logger": KAFKA_LOG}
+        conf = {"bootstrap.servers": self.kafka_bootstrap, "logger": KAFKA_LOG}
         optional = {
             "security.protocol": self.kafka_security_protocol,
             "sasl.mechanism": self.kafka_sasl_mechanism,

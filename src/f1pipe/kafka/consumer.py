@@ -37,6 +37,7 @@ JOIN_TIMEOUT_S = 60.0  # with --until-idle: give up if the group never assigns p
 SESSION_TIMEOUT_MS = 10_000
 PROGRESS_EVERY_S = 5.0
 FETCH_MAX_MESSAGES = 500
+ASSIGNMENT_STRATEGY = "cooperative-sticky"
 
 
 @dataclass
@@ -132,6 +133,9 @@ def consumer_config(settings: Settings, group: str | None) -> dict:
         # consumer restarted after a crash gets its partitions back quickly.
         "session.timeout.ms": SESSION_TIMEOUT_MS,
         "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 4,
+        # Consumers scaled out (N processes in one group): a member joining or leaving
+        # moves only the partitions that must move; the others keep being read meanwhile.
+        "partition.assignment.strategy": ASSIGNMENT_STRATEGY,
     }
     if settings.consumer_instance_id:
         conf["group.instance.id"] = settings.consumer_instance_id

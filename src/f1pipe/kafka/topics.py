@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -105,11 +106,50 @@ def existing_dataset_topics(settings: Settings) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Replication:
+    """How the topics f1pipe creates are replicated on a cluster of ``brokers``."""
+
+    factor: int  # replicas of each partition
+    min_isr: int  # min.insync.replicas: replicas that must have a write for acks=all
+    brokers: int
+
+
+def replication_for(settings: Settings, brokers: int) -> Replication:
+    """``F1PIPE_TOPIC_REPLICATION`` or ``min(3, brokers)`` replicas; ``F1PIPE_TOPIC_MIN_ISR``
+    or 2 in sync with three replicas or more (one broker may be lost without stopping
+    writes or losing an acknowledged one), else 1. A factor above the brokers, or a
+    minimum above the factor, is one line naming the setting."""
+    factor = settings.topic_replication or min(3, max(1, brokers))
+    if factor > brokers:
+        raise F1PipeError(
+            f"F1PIPE_TOPIC_REPLICATION={factor} needs {factor} brokers, the cluster at "
+            f"{settings.kafka_broker} has {brokers}: lower it or unset it (default min(3, "
+            "brokers))")
+    min_isr = settings.topic_min_isr or (2 if factor >= 3 else 1)
+    if min_isr > factor:
+        raise F1PipeError(
+            f"F1PIPE_TOPIC_MIN_ISR={min_isr} is more than the {factor} replica(s) of each "
+            "partition: no write could ever succeed; lower it or unset it")
+    return Replication(factor, min_isr, brokers)
+
+
+def cluster_replication(settings: Settings, admin: AdminClient | None = None,
+                        timeout: float = 6.0) -> Replication:
+    """The replication of new topics on the cluster at ``KAFKA_BROKER`` (its brokers as the
+    metadata lists them: the registered, live ones)."""
+    admin = admin or _admin(settings)
+    existing_topics(settings, timeout, admin)  # one-line error if unreachable
+    brokers = len(admin.list_topics(timeout=timeout).brokers)
+    return replication_for(settings, brokers)
+
+
 def ensure_topics(settings: Settings, topics: list[str], partitions: int | None = None,
                   timeout: float = 30.0) -> list[str]:
     """Create the topics that do not exist yet; returns the names created.
 
-    ``partitions`` defaults to ``F1PIPE_TOPIC_PARTITIONS``. Existing topics are left as they are.
+    ``partitions`` defaults to ``F1PIPE_TOPIC_PARTITIONS``; replication follows the cluster
+    (:func:`replication_for`). Existing topics are left as they are.
     """
     admin = _admin(settings)
     existing = existing_topics(settings, timeout, admin)
@@ -117,8 +157,12 @@ def ensure_topics(settings: Settings, topics: list[str], partitions: int | None 
     if not wanted:
         return []
     count = partitions or settings.topic_partitions
+    replication = cluster_replication(settings, admin, timeout)
+    config = {"min.insync.replicas": str(replication.min_isr)} \
+        if replication.factor > 1 or settings.topic_min_isr else {}
     futures = admin.create_topics(
-        [NewTopic(t, num_partitions=count, replication_factor=1) for t in wanted],
+        [NewTopic(t, num_partitions=count, replication_factor=replication.factor,
+                  config=config) for t in wanted],
         operation_timeout=timeout,
     )
     for topic, future in futures.items():

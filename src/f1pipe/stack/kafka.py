@@ -1,9 +1,13 @@
-"""The local Apache Kafka broker: single node, KRaft combined mode, on loopback.
+"""The local Apache Kafka broker: KRaft combined mode (broker + controller), on loopback.
 
 The broker runs from the official jars: ``$KAFKA_HOME/libs`` when set, otherwise
 ``org.apache.kafka:kafka_2.13`` and its dependencies resolved once from Maven Central with
 the small ``pom.xml`` beside this file into ``<F1PIPE_CACHE_DIR>/kafka-<version>/libs``.
 State (config, data, log, pid) lives under ``<F1PIPE_STATE_DIR>/kafka``.
+
+:class:`KafkaBroker` is one node; a single node is the default stack. A cluster of N nodes
+(:mod:`f1pipe.stack.cluster`) is N of them sharing one cluster id and one static controller
+quorum, each with its own ports and ``<F1PIPE_STATE_DIR>/kafka-<N>/node-<i>`` folder.
 """
 
 from __future__ import annotations
@@ -48,15 +52,42 @@ def kafka_version() -> str:
     return re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text()).group(1)
 
 
-class KafkaBroker:
-    """Start, stop and inspect the project's broker. ``up``/``down`` are safe to repeat."""
+@dataclass(frozen=True)
+class NodeSpec:
+    """Where one node of a cluster listens and keeps its state."""
 
-    def __init__(self, settings: Settings):
+    node_id: int
+    port: int
+    controller_port: int
+    home: Path
+    voters: tuple[tuple[int, int], ...]  # (node id, controller port) of every voter
+    cluster_id_file: Path | None = None  # shared by the cluster's nodes; None: one node
+
+
+def listen_address(settings: Settings) -> tuple[str, int]:
+    """Host and port of the first ``KAFKA_BROKER`` entry: where the local stack listens."""
+    host, _, port = settings.kafka_broker.split(",")[0].strip().rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class KafkaBroker:
+    """Start, stop and inspect one broker. ``up``/``down`` are safe to repeat.
+
+    Without ``node``: the single-node stack (state in ``<F1PIPE_STATE_DIR>/kafka``, on the
+    port of ``KAFKA_BROKER``, the controller on the next port).
+    """
+
+    def __init__(self, settings: Settings, node: NodeSpec | None = None):
         self.settings = settings
-        host, _, port = settings.kafka_broker.split(",")[0].strip().rpartition(":")
-        self.host, self.port = host.strip("[]"), int(port)
-        self.controller_port = settings.kafka_controller_port or self.port + 1
-        self.home = settings.state_dir / "kafka"
+        self.host, port = listen_address(settings)
+        if node is None:
+            controller = settings.kafka_controller_port or port + 1
+            node = NodeSpec(1, port, controller, settings.state_dir / "kafka",
+                            ((1, controller),))
+        self.node = node
+        self.node_id, self.port, self.controller_port = node.node_id, node.port, \
+            node.controller_port
+        self.home = node.home
         self.data_dir = self.home / "data"
         self.log_file = self.home / "kafka.log"
         self.pid_file = self.home / "kafka.pid"
@@ -121,6 +152,15 @@ class KafkaBroker:
         running = self.status()
         if running is not None:
             return running
+        proc = self.start(log)
+        self.wait_until_ready(proc, timeout)
+        return self.status()
+
+    def start(self, log: Callable[[str], None] = print) -> subprocess.Popen | None:
+        """Start the broker process (formatting its storage on first start) without waiting
+        for it; None if it is already running."""
+        if self.status() is not None:
+            return None
         if self.host not in LOOPBACK:
             raise F1PipeError(
                 f"KAFKA_BROKER={self.settings.kafka_broker} is not on this machine: the local "
@@ -135,24 +175,33 @@ class KafkaBroker:
         if not (self.data_dir / "meta.properties").exists():
             log(f"kafka: formatting storage in {self.data_dir}")
             self._format_storage(java, classpath)
-        proc = self._start(java, classpath)
-        self._wait_until_ready(proc, timeout)
-        return self.status()
+        return self._start(java, classpath)
 
     def down(self, timeout: float = 30.0) -> bool:
         """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+        proc = self.terminate()
+        if proc is None:
+            return False
+        self.wait_stopped(proc, timeout)
+        return True
+
+    def terminate(self) -> psutil.Process | None:
+        """Send SIGTERM (controlled shutdown) without waiting; the process, or None."""
         proc = self._process()
         if proc is None:
             self.pid_file.unlink(missing_ok=True)
-            return False
+            return None
         proc.send_signal(signal.SIGTERM)
+        return proc
+
+    def wait_stopped(self, proc: psutil.Process, timeout: float = 30.0) -> None:
+        """Wait for a terminated broker to exit; SIGKILL after ``timeout`` seconds."""
         try:
             proc.wait(timeout)
         except psutil.TimeoutExpired:
             proc.kill()
             proc.wait(10)
         self.pid_file.unlink(missing_ok=True)
-        return True
 
     def status(self) -> BrokerInfo | None:
         """The running broker of this state folder, or None."""
@@ -176,11 +225,17 @@ class KafkaBroker:
     def _write_properties(self) -> None:
         # group.coordinator.append.linger.ms=0: offset commits are written at once instead of
         # lingering 5 ms; a synchronous commit per batch drops from ~9 ms to ~3 ms (p50 here).
+        # Internal topics (offsets, transactions) are replicated like f1pipe's own: on three
+        # nodes or more, three replicas and two in sync for a write.
+        voters = self.node.voters
+        replicas = min(3, len(voters))
+        min_isr = 2 if replicas >= 3 else 1
+        quorum = ",".join(f"{i}@{self.host}:{p}" for i, p in voters)
         listener, controller = f"{self.host}:{self.port}", f"{self.host}:{self.controller_port}"
         self.properties.write_text("\n".join([
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{controller}",
+            f"node.id={self.node_id}",
+            f"controller.quorum.voters={quorum}",
             f"listeners=PLAINTEXT://{listener},CONTROLLER://{controller}",
             f"advertised.listeners=PLAINTEXT://{listener}",
             "controller.listener.names=CONTROLLER",
@@ -188,12 +243,14 @@ class KafkaBroker:
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             f"log.dirs={self.data_dir.resolve()}",
             f"num.partitions={self.settings.topic_partitions}",
-            "offsets.topic.replication.factor=1",
+            f"default.replication.factor={replicas}",
+            f"min.insync.replicas={min_isr}",
+            f"offsets.topic.replication.factor={replicas}",
             "offsets.topic.num.partitions=3",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={min_isr}",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={min_isr}",
             "group.initial.rebalance.delay.ms=0",
             "group.coordinator.append.linger.ms=0",
             "auto.create.topics.enable=false",
@@ -201,7 +258,7 @@ class KafkaBroker:
         ]))
 
     def _format_storage(self, java: str, classpath: str) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = self._cluster_id()
         cmd = [java, "-Xmx256m", f"-Dlog4j2.configurationFile={LOG_CONFIG}", "-cp", classpath,
                "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c",
                str(self.properties)]
@@ -209,6 +266,16 @@ class KafkaBroker:
         if done.returncode != 0:
             detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise F1PipeError(f"formatting Kafka storage failed: {detail[0][:300]}")
+
+    def _cluster_id(self) -> str:
+        """A new id for one node; the cluster's shared id (made by the first node) for many."""
+        path = self.node.cluster_id_file
+        if path is None:
+            return new_cluster_id()
+        if not path.exists():  # a node started on its own (KafkaCluster.up writes it first)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new_cluster_id())
+        return path.read_text().strip()
 
     def _start(self, java: str, classpath: str) -> subprocess.Popen:
         heap = self.settings.kafka_heap
@@ -221,9 +288,13 @@ class KafkaBroker:
         self.pid_file.write_text(str(proc.pid))
         return proc
 
-    def _wait_until_ready(self, proc: subprocess.Popen, timeout: float) -> None:
+    def wait_until_ready(self, proc: subprocess.Popen | None, timeout: float) -> None:
+        """Return once the broker answers metadata requests; F1PipeError (broker stopped)
+        if it exits or does not answer within ``timeout`` seconds."""
         from confluent_kafka.admin import AdminClient
 
+        if proc is None:
+            return
         admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -245,6 +316,11 @@ class KafkaBroker:
         )
 
 
+def new_cluster_id() -> str:
+    """A fresh Kafka cluster id (22 characters of URL-safe base64, as kafka-storage makes)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
 def min_heap(heap: str) -> str:
     """A start heap of at most 256m, never above the maximum."""
     return "256m" if heap.lower().endswith("g") or int(heap.rstrip("mM") or 0) >= 256 else heap
@@ -259,7 +335,8 @@ def _require_free_port(port: int, what: str) -> None:
             raise F1PipeError(
                 f"port {port} on 127.0.0.1 (for {what}) is in use by another program: stop it, "
                 "or choose other ports with KAFKA_BROKER=127.0.0.1:PORT "
-                "(the controller takes PORT+1, or F1PIPE_KAFKA_CONTROLLER_PORT)"
+                "(N brokers take PORT..PORT+N-1, their controllers the N ports after them, "
+                "or F1PIPE_KAFKA_CONTROLLER_PORT on)"
             ) from None
 
 
