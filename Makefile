@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
+.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos cluster airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -66,12 +66,21 @@ bench-quick: setup
 	$(BIN)/python -m bench.run --quick
 
 # Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
-# and a real race flow (make test runs the same test with 20 kills and 3k laps).
+# and a real race flow (make test runs the same test with 20 kills and 3k laps)
 CHAOS_KILLS ?= 60
 CHAOS_LAPS ?= 50000
+# (also the 3-broker cluster runs, with the issue's 200k synthetic laps: see `cluster`).
 chaos: setup
 	$(BIN)/f1pipe stack fetch
-	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) $(BIN)/python -m pytest -m chaos -s
+	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) \
+	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) $(BIN)/python -m pytest -m chaos -s
+
+# A 3-broker KRaft cluster: a broker, then the controller quorum's leader, killed with
+# SIGKILL mid-race (2018 Azerbaijan GP + 200k synthetic laps; make test runs it with 20k).
+CLUSTER_LAPS ?= 200000
+cluster: setup
+	$(BIN)/f1pipe stack fetch
+	F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) $(BIN)/python -m pytest tests/cluster -s
 
 clean:
 	rm -rf .state lake f1.duckdb

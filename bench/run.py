@@ -48,10 +48,11 @@ class Sizes:
     scale: tuple[int, int, int]
     latency_s: float  # per offered load
     rates: tuple[int, int] = (100, 1_000)
+    cluster: int = 500_000  # the 3-node cluster step: messages per producer / consumer run
 
 
 FULL = Sizes(1_000_000, 50_000, 100_000, (10_000, 100_000, 1_000_000), 30.0)
-QUICK = Sizes(10_000, 2_000, 3_000, (1_000, 3_000, 10_000), 5.0)
+QUICK = Sizes(10_000, 2_000, 3_000, (1_000, 3_000, 10_000), 5.0, cluster=20_000)
 
 
 class Run:
@@ -98,12 +99,13 @@ class Run:
 # --- hops --------------------------------------------------------------------------------
 
 
-def produce_f1pipe(run: Run, topic: str, count: int) -> dict:
+def produce_f1pipe(run: Run, topic: str, count: int, settings=None) -> dict:
     """f1pipe's producer; only the sending is timed (decoding the cached file is not)."""
-    ensure_topics(run.svc.settings, [topic])
+    settings = settings or run.svc.settings
+    ensure_topics(settings, [topic])
     busy = 0.0
     delivered = size = 0
-    with MessageProducer(run.svc.settings) as producer:
+    with MessageProducer(settings) as producer:
         for chunk in read_messages(run.laps, count):
             keyed = [(key_of(m), m) for m in chunk]  # as sources hand them over
             started = time.perf_counter()
@@ -188,6 +190,31 @@ def duckdb_limit(run: Run, lake: Path) -> dict:
     return {"records": records, "seconds": seconds, "per_s": records / seconds}
 
 
+def bench_cluster(run: Run) -> None:
+    """A 3-node cluster of the step's own: producer RF=3 (min ISR 2) beside RF=1, then
+    consumer -> folder with 1, 2 and 4 processes of one group on 6 partitions."""
+    from bench import cluster
+
+    n = run.sizes.cluster
+    cores = cluster.cpu_count()
+    with cluster.cluster(run.scratch) as nodes:
+        base = nodes.settings
+        for factor in (3, 1):
+            settings = cluster.replicated(base, factor)
+            topic = f"bench.cluster-rf{factor}"
+            ensure_topics(settings, [topic], partitions=cluster.PARTITIONS)
+            result = produce_f1pipe(run, topic, n, settings)
+            run.add("cluster", f"f1pipe producer, 3 brokers, RF={factor}"
+                    + (" min ISR 2" if factor == 3 else ""), result, count=n, cores=cores)
+        for workers in cluster.WORKER_COUNTS:
+            result = cluster.consumer_group_run(
+                base, "bench.cluster-rf3", workers, run.folder(f"lake-cluster-{workers}"),
+                run.scratch)
+            run.add("cluster", f"f1pipe consumer -> folder, {workers} process(es), "
+                    f"{cluster.PARTITIONS} partitions, RF=3", result, count=n, cores=cores,
+                    note=f"{cores} cores shared with 3 brokers")
+
+
 def bench_latency(run: Run) -> None:
     for rate in run.sizes.rates:
         result = run.worker("latency", topic=f"bench.latency-{rate}", rate=rate,
@@ -245,19 +272,29 @@ def write_results(info: dict, figures: list[dict], mode: str) -> Path:
     return path
 
 
+STEPS = {"producer": bench_producer, "consumer": bench_consumer, "scale": bench_scale,
+         "load": bench_load, "latency": bench_latency, "cluster": bench_cluster}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes)")
-    mode = "quick" if parser.parse_args().quick else "full"
+    parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes; "
+                        "without the cluster step unless --steps names it)")
+    parser.add_argument("--steps", help="comma-separated steps to run, e.g. cluster "
+                        f"(default: all of {', '.join(STEPS)})")
+    options = parser.parse_args()
+    mode = "quick" if options.quick else "full"
     sizes = QUICK if mode == "quick" else FULL
+    steps = [STEPS[s.strip()] for s in options.steps.split(",")] if options.steps else \
+        [step for name, step in STEPS.items() if mode == "full" or name != "cluster"]
     started = time.monotonic()
     info = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "mode": mode,
             "sizes": asdict(sizes), "machine": machine(), "lake_batch": LAKE_BATCH}
-    laps = lap_file(CACHE, max(sizes.messages, *sizes.scale))
+    laps = lap_file(CACHE, max(sizes.messages, *sizes.scale, sizes.cluster))
     _say(f"messages: {laps} ({time.monotonic() - started:.0f} s)")
     with tempfile.TemporaryDirectory(prefix="f1pipe-bench-") as tmp, services(Path(tmp)) as svc:
         run = Run(svc, Path(tmp), sizes, laps)
-        for step in (bench_producer, bench_consumer, bench_scale, bench_load, bench_latency):
+        for step in steps:
             run_step(run, step, info)
             write_results(info, run.figures, mode)  # after each step: a crash keeps the rest
     info["seconds"] = round(time.monotonic() - started, 1)

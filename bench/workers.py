@@ -31,6 +31,25 @@ def consume(args: dict) -> dict:
             "per_s": summary.records / busy_s}
 
 
+def consume_member(args: dict) -> dict:
+    """One consumer process of a scaled-out group (see :mod:`bench.cluster`): builds its
+    consumer, waits for the shared start time, drains until idle; reports when it ended
+    (wall clock, less the idle wait)."""
+    from f1pipe.kafka.consumer import ConsumeOptions, LakeConsumer
+    from f1pipe.lake import open_sink
+
+    settings = load_settings()
+    options = ConsumeOptions(batch_size=args["batch_size"],
+                             flush_interval_s=args["flush_interval_s"],
+                             until_idle_s=args["idle_s"], group=args["group"])
+    member = LakeConsumer(settings, [args["topic"]], open_sink(args["sink"], settings), options,
+                          on_progress=lambda _: None)
+    time.sleep(max(0.0, args["start_at"] - time.time()))
+    summary = member.run()
+    return {"records": summary.records, "objects": summary.objects,
+            "end_wall": time.time() - args["idle_s"]}
+
+
 def baseline(args: dict) -> dict:
     """The seed-style consumer (see :mod:`bench.baseline`) for ``count`` messages."""
     from bench.baseline import run_baseline
@@ -65,7 +84,8 @@ def latency(args: dict) -> dict:
 
 
 WORKERS: dict[str, Callable[[dict], dict]] = {
-    "consume": consume, "baseline": baseline, "load": load, "latency": latency,
+    "consume": consume, "consume_member": consume_member, "baseline": baseline, "load": load,
+    "latency": latency,
 }
 
 

@@ -13,6 +13,7 @@ quorum, each with its own ports and ``<F1PIPE_STATE_DIR>/kafka-<N>/node-<i>`` fo
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import shutil
 import signal
@@ -195,12 +196,15 @@ class KafkaBroker:
         return proc
 
     def wait_stopped(self, proc: psutil.Process, timeout: float = 30.0) -> None:
-        """Wait for a terminated broker to exit; SIGKILL after ``timeout`` seconds."""
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        """Wait for a terminated broker to exit; SIGKILL after ``timeout`` seconds. A broker
+        started by another process stays a zombie until that one reaps it: exited all the
+        same."""
+        if not _exited(proc, timeout):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+            if not _exited(proc, 10):
+                raise F1PipeError(f"the Kafka broker (pid {proc.pid}) did not exit after "
+                                  "SIGKILL: see `ps`")
         self.pid_file.unlink(missing_ok=True)
 
     def status(self) -> BrokerInfo | None:
@@ -314,6 +318,23 @@ class KafkaBroker:
             f"the Kafka broker did not answer on {self.bootstrap} within {timeout:.0f}s "
             f"(log: {self.log_file})"
         )
+
+
+def _exited(proc: psutil.Process, timeout: float) -> bool:
+    """True once ``proc`` has exited (or is a zombie) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(0.2)
+            return True
+        except psutil.TimeoutExpired:
+            with contextlib.suppress(psutil.Error):
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    return True
+        except psutil.Error:
+            return True
+        if time.monotonic() >= deadline:
+            return False
 
 
 def new_cluster_id() -> str:
