@@ -108,7 +108,7 @@ def check_results(results: list[WorkerResult]) -> None:
     failed = [r for r in results if r.returncode not in (0, -signal.SIGTERM)]
     if failed:
         first = failed[0]
-        raise F1PipeError(f"worker {first.index} of {len(results)} exited with status "
+        raise F1PipeError(f"consumer worker {first.index} exited with status "
                           f"{first.returncode} (its error is printed above); the others "
                           "were stopped")
 

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from f1pipe.config import Settings
@@ -17,6 +17,12 @@ from f1pipe.schemas import BY_NAME, DATASETS, Payload, feed_page
 
 LIVE_PREFIX = "live."
 REACH_STEP_S = 1.0  # list_topics is retried this often while the broker is not answering
+CREATE_RETRY_S = 1.0  # a topic creation that timed out (controller moving) is retried
+# Errors of a creation asked while the cluster changes leaders (a broker or the controller
+# quorum's leader just lost): retried until the timeout.
+RETRIED_CREATE_ERRORS = (KafkaError._TIMED_OUT, KafkaError.REQUEST_TIMED_OUT,
+                         KafkaError.NOT_CONTROLLER, KafkaError._TRANSPORT,
+                         KafkaError.BROKER_NOT_AVAILABLE)
 
 
 def topic_for(dataset: str, settings: Settings) -> str:
@@ -160,15 +166,23 @@ def ensure_topics(settings: Settings, topics: list[str], partitions: int | None 
     replication = cluster_replication(settings, admin, timeout)
     config = {"min.insync.replicas": str(replication.min_isr)} \
         if replication.factor > 1 or settings.topic_min_isr else {}
-    futures = admin.create_topics(
-        [NewTopic(t, num_partitions=count, replication_factor=replication.factor,
-                  config=config) for t in wanted],
-        operation_timeout=timeout,
-    )
-    for topic, future in futures.items():
-        try:
-            future.result()
-        except KafkaException as exc:
-            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
-                raise F1PipeError(f"cannot create topic {topic}: {exc.args[0].str()}") from None
+    new = {t: NewTopic(t, num_partitions=count, replication_factor=replication.factor,
+                       config=config) for t in wanted}
+    deadline = time.monotonic() + timeout
+    while new:
+        futures = admin.create_topics(list(new.values()),
+                                      operation_timeout=max(1.0, deadline - time.monotonic()))
+        for topic, future in futures.items():
+            try:
+                future.result()
+                new.pop(topic)
+            except KafkaException as exc:
+                err = exc.args[0]
+                if err.name() == "TOPIC_ALREADY_EXISTS":
+                    new.pop(topic)
+                elif not err.retriable() and err.code() not in RETRIED_CREATE_ERRORS \
+                        or time.monotonic() >= deadline:
+                    raise F1PipeError(f"cannot create topic {topic}: {err.str()}") from None
+        if new:  # a broker or the controller just went away: ask again
+            time.sleep(CREATE_RETRY_S)
     return wanted

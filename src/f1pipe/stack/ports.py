@@ -18,9 +18,11 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def free_port_range(count: int, low: int = 20_000, high: int = 60_000) -> int:
+def free_port_range(count: int, low: int = 20_000, high: int = 32_000) -> int:
     """The first of ``count`` consecutive ports that were all free on 127.0.0.1 a moment ago
-    (a local cluster's nodes listen on consecutive ports)."""
+    (a local cluster's nodes listen on consecutive ports). Below Linux's ephemeral range
+    (32768-60999): a node killed and restarted finds its port still free, not taken by some
+    client's outgoing connection meanwhile."""
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(low, high - count)

@@ -1,0 +1,58 @@
+"""Consumers scaled out on the session's broker: ``f1pipe consume --workers N`` shares the
+partitions of one group over N processes, each object written once; a failing worker stops
+the command with a line naming it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.lake.harness import (
+    all_rows,
+    assert_names_match_contents,
+    cli_env,
+    event_ids,
+    folder_objects,
+    lap_values,
+    produce,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _consume(settings, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "f1pipe.cli", "consume", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env=cli_env(settings, PYTHONWARNINGS="ignore"))
+
+
+def test_three_workers_share_six_partitions_and_write_each_record_once(kafka_settings,
+                                                                        topic_name, tmp_path):
+    topic = f"{topic_name}laps"
+    values = lap_values(6_000)
+    produce(kafka_settings, topic, values, partitions=6)
+    done = _consume(kafka_settings, "--topics", topic, "--sink", f"file://{tmp_path}/lake",
+                    "--batch-size", "200", "--until-idle", "3s", "--group", f"{topic_name}g",
+                    "--workers", "3")
+    assert done.returncode == 0, done.stderr
+    assert "consumed 6000 records into" in done.stdout and "by 3 workers" in done.stdout
+    per_worker = [int(line.split()[1]) for line in done.stdout.splitlines()
+                  if line.startswith("consumed ") and " by " not in line]
+    assert len(per_worker) == 3 and sum(per_worker) == 6_000
+    assert sum(1 for n in per_worker if n > 0) >= 2  # the partitions were shared
+    objects = folder_objects(tmp_path / "lake")
+    rows = all_rows(objects)
+    assert len(rows) == 6_000 and {r["event_id"] for r in rows} == event_ids(values)
+    assert len({(r["kafka_partition"], r["kafka_offset"]) for r in rows}) == 6_000
+    assert_names_match_contents(objects)
+
+
+def test_a_failing_worker_fails_the_command_naming_it(kafka_settings, topic_name, tmp_path):
+    done = _consume(kafka_settings, "--topics", f"{topic_name}missing", "--sink",
+                    f"file://{tmp_path}/lake", "--until-idle", "2s", "--workers", "2")
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: consumer worker ") and "exited with status 1" in last
+    assert "do not exist" in done.stderr  # the worker's own line says why
