@@ -86,5 +86,24 @@ def consumer_group_run(settings: Settings, topic: str, workers: int, sink: str,
             "objects": sum(r["objects"] for r in results)}
 
 
+def warm_up(settings: Settings, topic: str) -> None:
+    """Join and commit once in a throwaway group, so the cluster creates its offsets topic
+    before the first measured run, not during it."""
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "bench-warm-up",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            message = consumer.poll(1.0)
+            if message is not None and message.error() is None:
+                consumer.commit(message, asynchronous=False)
+                return
+    finally:
+        consumer.close()
+
+
 def cpu_count() -> int:
     return os.cpu_count() or 1

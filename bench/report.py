@@ -14,6 +14,12 @@ RATIOS = [
      "seed-style baseline -> folder"),
     ("consume->S3 f1pipe/baseline", "f1pipe consumer -> S3", "seed-style baseline -> S3"),
     ("load->DuckDB f1pipe/limit", "f1pipe loader -> DuckDB", "DuckDB read_json_objects"),
+    ("cluster producer RF=3/RF=1", "f1pipe producer, 3 brokers, RF=3",
+     "f1pipe producer, 3 brokers, RF=1"),
+    ("cluster consumers 2/1 processes", "f1pipe consumer -> folder, 2 process",
+     "f1pipe consumer -> folder, 1 process"),
+    ("cluster consumers 4/1 processes", "f1pipe consumer -> folder, 4 process",
+     "f1pipe consumer -> folder, 1 process"),
 ]
 
 

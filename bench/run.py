@@ -206,6 +206,7 @@ def bench_cluster(run: Run) -> None:
             result = produce_f1pipe(run, topic, n, settings)
             run.add("cluster", f"f1pipe producer, 3 brokers, RF={factor}"
                     + (" min ISR 2" if factor == 3 else ""), result, count=n, cores=cores)
+        cluster.warm_up(base, "bench.cluster-rf3")
         for workers in cluster.WORKER_COUNTS:
             result = cluster.consumer_group_run(
                 base, "bench.cluster-rf3", workers, run.folder(f"lake-cluster-{workers}"),
@@ -263,10 +264,13 @@ def run_step(run: Run, step, info: dict) -> None:
 
 
 def write_results(info: dict, figures: list[dict], mode: str) -> Path:
-    """``bench/results/<date>[-quick].json`` with the figures so far and their ratios."""
+    """``bench/results/<date>[-quick][-<steps>].json`` with the figures so far and their
+    ratios (a run of chosen steps never overwrites a whole run's file)."""
     info["figures"], info["ratios"] = figures, ratios(figures)
     RESULTS.mkdir(exist_ok=True)
     name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
+    if info.get("steps"):
+        name += "-" + "-".join(info["steps"])
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(info, indent=2) + "\n")
     return path
@@ -290,6 +294,8 @@ def main() -> None:
     started = time.monotonic()
     info = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "mode": mode,
             "sizes": asdict(sizes), "machine": machine(), "lake_batch": LAKE_BATCH}
+    if options.steps:
+        info["steps"] = [s.strip() for s in options.steps.split(",")]
     laps = lap_file(CACHE, max(sizes.messages, *sizes.scale, sizes.cluster))
     _say(f"messages: {laps} ({time.monotonic() - started:.0f} s)")
     with tempfile.TemporaryDirectory(prefix="f1pipe-bench-") as tmp, services(Path(tmp)) as svc:
