@@ -38,6 +38,7 @@ SESSION_TIMEOUT_MS = 10_000
 PROGRESS_EVERY_S = 5.0
 FETCH_MAX_MESSAGES = 500
 ASSIGNMENT_STRATEGY = "cooperative-sticky"
+EMPTY_MEMBER_WAIT_S = SESSION_TIMEOUT_MS / 1000
 
 
 @dataclass
@@ -276,7 +277,10 @@ class LakeConsumer:
                     f"{self.consumer_group} did not finish rebalancing; see the broker's log "
                     f"(Kafka at {self.settings.kafka_broker})")
             return False
-        if now - self.last_activity < idle:
+        # A member holding no partitions may be between the two rounds of a cooperative
+        # rebalance (revoked elsewhere first, assigned here next): it waits a session timeout.
+        needed = idle if self.assigned else max(idle, EMPTY_MEMBER_WAIT_S)
+        if now - self.last_activity < needed:
             return False
         lag = self.lag(fresh=True)
         if lag:  # messages still wait in our partitions: not idle (unknown lag: idle)
