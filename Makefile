@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# dbt (the race analytics marts) has its own virtualenv: dbt-core 1.11 and apache-airflow 3.3
+# do not resolve together. f1pipe runs .venv-dbt/bin/dbt as a subprocess (`f1pipe transform`).
+DBT_VENV ?= .venv-dbt
+DBT_PACKAGES := dbt-core==1.11.2 dbt-duckdb==1.11.1 dbt-snowflake==1.11.2
+DBT_STAMP := $(DBT_VENV)/.installed-$(shell cat constraints-dbt.txt | cksum | cut -d' ' -f1)
 
 .PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
 
@@ -25,7 +30,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,airflow]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+$(DBT_STAMP): constraints-dbt.txt
+	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DBT_VENV)/bin/python -m pip install -q -c constraints-dbt.txt $(DBT_PACKAGES)
+	@rm -f $(DBT_VENV)/.installed-* && touch $@
+
+setup: $(STAMP) $(DBT_STAMP)
 
 lint: setup
 	$(BIN)/ruff check src tests dags bench

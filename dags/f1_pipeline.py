@@ -1,4 +1,4 @@
-"""f1_pipeline: FastF1 -> Kafka -> lake -> warehouse -> quality checks.
+"""f1_pipeline: FastF1 -> Kafka -> lake -> warehouse -> marts (dbt) -> quality checks.
 
 One run loads one season (or one round of it) for one session and some datasets. Every task
 is a thin call into ``f1pipe.pipeline`` and is idempotent: re-running a DAG run changes
@@ -87,15 +87,25 @@ def f1_pipeline():
         return settings.warehouse
 
     @task
+    def transform(warehouse: str) -> str:
+        """Build the race analytics marts (dbt run in .venv-dbt); returns the warehouse URL."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import transform_step
+
+        transformed = transform_step(load_settings(), warehouse)
+        print(f"built {len(transformed.models)} marts in {transformed.elapsed_s:.1f} s")
+        return warehouse
+
+    @task
     def check(warehouse: str) -> None:
-        """Run the data-quality checks; fails the run when one fails."""
+        """Run the data-quality checks and the marts' dbt tests; fails the run when one fails."""
         from f1pipe.config import load_settings
         from f1pipe.pipeline import check_step
 
         report = check_step(load_settings(), warehouse)
         print(f"{report.passed_count} checks passed")
 
-    check(load(consume(produce())))
+    check(transform(load(consume(produce()))))
 
 
 f1_pipeline()

@@ -25,6 +25,7 @@ ALLOWED = {
     "kafka": {"config", "errors", "schemas", "codec", "lake", "times"},
     "warehouse": {"config", "errors", "schemas", "lake", "times"},
     "sources": {"config", "errors", "schemas", "codec", "times"},
+    "transform": {"config", "errors", "schemas", "warehouse"},
 }
 
 

@@ -22,8 +22,8 @@ from f1pipe.kafka.consumer import ConsumeOptions as ConsumeDefaults
 from f1pipe.times import parse_duration_s
 
 # Commands in the order of the pipeline, then the real-time ones, then the whole run.
-COMMAND_ORDER = ("stack", "produce", "consume", "load", "check", "query", "standings",
-                 "replay", "live", "tower", "land", "run")
+COMMAND_ORDER = ("stack", "produce", "consume", "load", "transform", "check", "query",
+                 "standings", "replay", "live", "tower", "land", "run")
 
 
 class PipelineOrder(TyperGroup):
@@ -252,7 +252,7 @@ def run(
     lake_format: str = typer.Option("jsonl", "--lake-format",
                                     help="Object format in the lake: jsonl or parquet."),
 ) -> None:
-    """Run produce >> consume >> load >> check in one process, with a summary at the end."""
+    """Run produce >> consume >> load >> transform >> check in one process, with a summary."""
     from f1pipe.pipeline import PipelineFailed, PipelineRequest, run_pipeline
     from f1pipe.reporting import print_pipeline_summary
 
@@ -342,14 +342,33 @@ def load_command(
         raise typer.Exit(1)
 
 
+@app.command("transform")
+def transform_command(
+    warehouse: WarehouseOpt = None,
+    full_refresh: bool = typer.Option(False, "--full-refresh",
+                                      help="Rebuild every mart from scratch."),
+) -> None:
+    """Build the race analytics marts from the warehouse facts (dbt run, in .venv-dbt)."""
+    from f1pipe.transform import transform
+    from f1pipe.warehouse.output import render
+
+    cfg = settings(warehouse=warehouse)
+    summary = transform(cfg, cfg.warehouse, full_refresh=full_refresh)
+    render(["mart", "status", "seconds"],
+           [(n.name, n.status, f"{n.seconds:.2f}") for n in summary.models], "table")
+    typer.echo(f"{len(summary.models)} models built on {cfg.warehouse} in "
+               f"{summary.elapsed_s:.1f} s")
+
+
 @app.command("check")
 def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
-    from f1pipe.warehouse import run_checks
+    """Data-quality checks on the facts, and the marts' dbt tests once the marts are built;
+    exit 1 with the failing rows if any fails."""
+    from f1pipe.transform import run_all_checks
     from f1pipe.warehouse.output import check_output_format, render, report_json
 
     cfg = settings(warehouse=warehouse)
-    report = run_checks(cfg, cfg.warehouse)
+    report = run_all_checks(cfg, cfg.warehouse)
     if check_output_format(format) == "json":
         typer.echo(report_json(report))
     elif format == "csv":
@@ -371,7 +390,11 @@ def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -
 @app.command("query")
 def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
                   warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Run one SQL query on the warehouse and print the result."""
+    """Run one SQL query on the warehouse and print the result. Tables: the facts
+    (f1_results, laps, race_control_messages, weather, track_status, live_updates,
+    live_timing) and, after f1pipe transform, the marts (stints, pit_stops, lap_positions,
+    lap_gaps, fastest_laps, race_pace, session_summary, driver_standings,
+    constructor_standings)."""
     from f1pipe.warehouse import query
     from f1pipe.warehouse.output import check_output_format, render
 

@@ -1,9 +1,11 @@
-"""The pipeline's four steps, shared by ``f1pipe run`` and the Airflow DAG.
+"""The pipeline's five steps, shared by ``f1pipe run`` and the Airflow DAG.
 
-produce (FastF1 -> Kafka) >> consume (Kafka -> lake) >> load (lake -> warehouse) >> check.
+produce (FastF1 -> Kafka) >> consume (Kafka -> lake) >> load (lake -> warehouse) >>
+transform (warehouse facts -> marts, dbt) >> check (fact checks and the marts' dbt tests).
 Each step takes settings and plain values and returns its stage's own typed summary
 (:class:`~f1pipe.produce.ProduceSummary`, :class:`~f1pipe.kafka.consumer.ConsumeSummary`,
-:class:`~f1pipe.warehouse.loader.LoadSummary`, :class:`~f1pipe.warehouse.checks.CheckReport`);
+:class:`~f1pipe.warehouse.loader.LoadSummary`,
+:class:`~f1pipe.transform.runner.TransformSummary`, :class:`~f1pipe.warehouse.checks.CheckReport`);
 steps pass names (topics, lake and warehouse URLs), never data. Every step is idempotent:
 re-running them changes nothing in the warehouse (event ids, object names and MERGE keys
 are deterministic).
@@ -23,6 +25,7 @@ from f1pipe.sources.extract import SESSION_DATASETS
 if TYPE_CHECKING:
     from f1pipe.kafka.consumer import ConsumeOptions, ConsumeSummary
     from f1pipe.produce import ProduceSummary
+    from f1pipe.transform.runner import TransformSummary
     from f1pipe.warehouse.checks import CheckReport
     from f1pipe.warehouse.loader import LoadSummary
 
@@ -55,7 +58,7 @@ class PipelineRequest:
             )
 
 
-STEPS = ("produce", "consume", "load", "check")
+STEPS = ("produce", "consume", "load", "transform", "check")
 
 
 @dataclass
@@ -66,6 +69,7 @@ class PipelineSummary:
     produced: ProduceSummary | None = None
     consumed: ConsumeSummary | None = None
     loaded: LoadSummary | None = None
+    transformed: TransformSummary | None = None
     checked: CheckReport | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -125,11 +129,19 @@ def load_step(settings: Settings, lake: str | None = None) -> LoadSummary:
     return load(settings, lake or settings.lake, settings.warehouse)
 
 
-def check_step(settings: Settings, warehouse: str | None = None) -> CheckReport:
-    """Data-quality checks; returns the report, raises F1PipeError naming the failed checks."""
-    from f1pipe.warehouse import run_checks
+def transform_step(settings: Settings, warehouse: str | None = None) -> TransformSummary:
+    """Warehouse facts -> marts (``dbt run`` in .venv-dbt); returns what each model did."""
+    from f1pipe.transform import transform
 
-    report = run_checks(settings, warehouse or settings.warehouse)
+    return transform(settings, warehouse or settings.warehouse)
+
+
+def check_step(settings: Settings, warehouse: str | None = None) -> CheckReport:
+    """Data-quality checks on the facts and the marts' dbt tests (when the marts are built);
+    returns the report, raises F1PipeError naming the failed checks."""
+    from f1pipe.transform import run_all_checks
+
+    report = run_all_checks(settings, warehouse or settings.warehouse)
     if not report.passed:
         raise F1PipeError(f"data-quality checks failed: {', '.join(report.failed_names())}")
     return report
@@ -137,7 +149,7 @@ def check_step(settings: Settings, warehouse: str | None = None) -> CheckReport:
 
 def run_pipeline(settings: Settings, request: PipelineRequest,
                  on_step: Callable[[str], None] | None = None) -> PipelineSummary:
-    """Run the four steps in one process; returns each step's summary and seconds.
+    """Run the five steps in one process; returns each step's summary and seconds.
 
     Raises :class:`PipelineFailed` (carrying what was done so far) when a step fails.
     """
@@ -161,5 +173,6 @@ def run_pipeline(settings: Settings, request: PipelineRequest,
     summary.consumed = step("consume", lambda: consume_step(
         settings, summary.produced.topics, lake_format=request.lake_format))
     summary.loaded = step("load", lambda: load_step(settings))
+    summary.transformed = step("transform", lambda: transform_step(settings))
     summary.checked = step("check", lambda: check_step(settings))
     return summary

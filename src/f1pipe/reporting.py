@@ -24,6 +24,9 @@ def step_figures(summary: PipelineSummary) -> list[tuple[str, str]]:
     if (ld := summary.loaded) is not None:
         rows.append(("load", f"objects loaded: {ld.objects_loaded}, rows loaded: "
                              f"{ld.rows_total}"))
+    if (tr := summary.transformed) is not None:
+        rows.append(("transform", f"marts built: {len(tr.models)} (dbt run on "
+                                  f"{tr.warehouse})"))
     if (ch := summary.checked) is not None:
         rows.append(("check", f"checks passed: {ch.passed_count}"))
     return rows
