@@ -23,6 +23,22 @@ DEMO_SEASON ?= 2024
 BRITISH_GP := select position, classified_position as pos, abbreviation as driver, full_name, \
   team_name as team, grid_position as grid, laps, status, points from f1_results \
   where season = 2024 and round = 12 and session = 'R' order by position
+# From the marts (f1pipe transform): the 2018 Azerbaijan GP's top 5, their stints and pit
+# stops, and the laps on which the lead changed.
+AZ := season = 2018 and round = 4 and session = 'R'
+AZ_STINTS := select r.position as pos, s.abbreviation as driver, s.stint_number as stint, \
+  s.compound, case when s.is_fresh_tyre then 'new' else 'used' end as tyres, \
+  s.first_lap, s.last_lap, s.lap_count as laps, s.tyre_age_at_start_laps as age_at_start \
+  from stints s join f1_results r using (season, round, session, driver_number) \
+  where s.$(AZ) and r.position <= 5 order by r.position, s.stint_number
+AZ_PIT_STOPS := select r.position as pos, p.abbreviation as driver, p.stop_number as stop, \
+  p.lap_number as lap, p.pit_in_time_ms, p.pit_out_time_ms, p.pit_lane_duration_ms \
+  from pit_stops p join f1_results r using (season, round, session, driver_number) \
+  where p.$(AZ) and r.position <= 5 order by r.position, p.stop_number
+AZ_LEAD_CHANGES := select lap_number as lap, previous_leader, abbreviation as new_leader \
+  from (select lap_number, abbreviation, lag(abbreviation) over (order by lap_number) \
+  as previous_leader from lap_positions where $(AZ) and position = 1) as leaders \
+  where previous_leader <> abbreviation order by lap
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +74,12 @@ demo: setup
 	@echo "stop the stack with: make stack-down   (or .venv/bin/f1pipe stack down)"
 	@echo; echo "== 2024 British Grand Prix (round 12), from the warehouse"
 	$(BIN)/f1pipe query "$(BRITISH_GP)"
+	@echo; echo "== 2018 Azerbaijan Grand Prix, from the marts: the top 5's stints"
+	$(BIN)/f1pipe query "$(AZ_STINTS)"
+	@echo; echo "== ... their pit stops (session times and pit lane durations in ms)"
+	$(BIN)/f1pipe query "$(AZ_PIT_STOPS)"
+	@echo; echo "== ... and the laps on which the lead changed (lap 0 = the grid)"
+	$(BIN)/f1pipe query "$(AZ_LEAD_CHANGES)"
 
 airflow: setup
 	@scripts/airflow-standalone.sh
