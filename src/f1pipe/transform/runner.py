@@ -183,7 +183,10 @@ def transform(settings: Settings, warehouse_url: str | None = None,
 
 def marts_built(settings: Settings, warehouse_url: str) -> bool:
     """True when the warehouse holds every mart (``f1pipe transform`` has run)."""
-    dest = connect(settings, warehouse_url)
+    try:
+        dest = connect(settings, warehouse_url, read_only=True)
+    except F1PipeError:
+        return False
     try:
         for mart in MARTS:
             dest.fetch(f"SELECT 1 FROM {mart} WHERE 1 = 0")

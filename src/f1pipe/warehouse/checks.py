@@ -147,7 +147,7 @@ def require_model(dest: Destination, warehouse_url: str) -> None:
 
 def run_checks(settings: Settings, warehouse_url: str) -> CheckReport:
     """Run every check on the warehouse; the report says which failed and on which rows."""
-    dest = connect(settings, warehouse_url)
+    dest = connect(settings, warehouse_url, read_only=True)
     try:
         require_model(dest, warehouse_url)
         return CheckReport([check(dest) for check in all_checks()])

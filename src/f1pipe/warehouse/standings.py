@@ -81,7 +81,7 @@ RESULTS_SQL = (
 
 def season_standings(settings: Settings, warehouse_url: str, season: int) -> Standings:
     """Drivers' and constructors' championship after each loaded round of ``season``."""
-    dest = connect(settings, warehouse_url)
+    dest = connect(settings, warehouse_url, read_only=True)
     try:
         return standings_from(dest, season)
     finally:
