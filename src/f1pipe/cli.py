@@ -107,7 +107,8 @@ def produce_results_cmd(
     season: int = typer.Option(..., help="Championship year, e.g. 2024."),
     rounds: RoundsOption = None,
     event: str | None = typer.Option(None, help="Event name, country or place (Silverstone)."),
-    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3."),
+    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3 "
+                                          "(SQ and SS stand for each other)."),
     cache_dir: CacheDirOption = None,
     offline: bool | None = typer.Option(None, "--offline/--online", help=OFFLINE_HELP),
     recorded_dir: RecordedDirOption = None,
@@ -131,7 +132,8 @@ def produce_results_cmd(
 def produce_session_cmd(
     season: int = typer.Option(..., help="Championship year, e.g. 2018."),
     round_: int = typer.Option(..., "--round", help="Round number."),
-    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3."),
+    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3 "
+                                          "(SQ and SS stand for each other)."),
     datasets: str = typer.Option("laps,race_control,weather,track_status",
                                  help="Comma-separated datasets; each goes to its own topic."),
     cache_dir: CacheDirOption = None,
@@ -215,21 +217,36 @@ class ProduceDisplay:
 def run(
     season: int = typer.Option(..., help="Championship year, e.g. 2024."),
     round_: int | None = typer.Option(None, "--round", help="One round; default: the season."),
-    session: str = typer.Option("R", help="FastF1 session identifier: R, Q, S, SQ, FP1..."),
+    sessions: str = typer.Option(
+        "R,S", "--session", "--sessions",
+        help="Comma-separated FastF1 sessions: R race, S sprint, Q qualifying, SQ/SS sprint "
+             "qualifying (2024 on / 2023's sprint shootout; either code works), FP1, FP2, FP3. "
+             "Rounds without one are skipped for it."),
     datasets: str = typer.Option("results", help="Comma-separated: results,laps,race_control,"
                                  "weather,track_status (all but results need --round)."),
     allow_missing: bool = typer.Option(False, help="Exit 0 even if some data is not available."),
 ) -> None:
-    """Run produce >> consume >> load >> check in one process, with a summary at the end."""
-    from f1pipe.pipeline import PipelineRequest, run_pipeline
+    """Run produce >> consume >> load >> check in one process, with a summary at the end.
+
+    The checks judge the sessions this run loaded."""
+    from f1pipe.pipeline import ChecksFailed, PipelineRequest, run_pipeline
     from f1pipe.reporting import print_pipeline_summary
 
     config = settings()
-    request = PipelineRequest(season=season, round=round_, session=session,
+    request = PipelineRequest(season=season, round=round_,
+                              sessions=tuple(s.strip() for s in sessions.split(",") if s.strip()),
                               datasets=tuple(d.strip() for d in datasets.split(",") if d.strip()),
                               allow_missing=allow_missing)
-    with console.status("starting") as status:
-        summary = run_pipeline(config, request, on_step=lambda name: status.update(f"{name}..."))
+    try:
+        with console.status("starting") as status:
+            summary = run_pipeline(config, request,
+                                   on_step=lambda name: status.update(f"{name}..."))
+    except F1PipeError as exc:
+        if getattr(exc, "summary", None) is not None:
+            print_pipeline_summary(exc.summary, config)
+        if isinstance(exc, ChecksFailed):
+            print_failed_checks(exc.report)
+        raise
     print_pipeline_summary(summary, config)
 
 
@@ -338,14 +355,20 @@ def load_command(
 
 
 @app.command("check")
-def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
+def check_command(
+    warehouse: WarehouseOpt = None, format: FormatOpt = "table",
+    sessions: str = typer.Option(None, "--sessions", help="Only these sessions, "
+                                 "comma-separated SEASON/ROUND/SESSION: 2024/5/SQ,2024/12/R."),
+) -> None:
+    """Data-quality checks on the model; exit 1 naming each failing session and its rows."""
     from f1pipe.warehouse import run_checks
     from f1pipe.warehouse.output import check_format, render, report_json
 
+    check_format(format)
     cfg = settings(warehouse=warehouse)
-    report = run_checks(cfg, cfg.warehouse)
-    if check_format(format) == "json":
+    wanted = [s.strip() for s in sessions.split(",") if s.strip()] if sessions else None
+    report = run_checks(cfg, cfg.warehouse, sessions=wanted)
+    if format == "json":
         typer.echo(report_json(report))
     elif format == "csv":
         rows = [(r.name, r.passed, len(r.rows), r.description) for r in report.results]
@@ -359,8 +382,19 @@ def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -
                 render(result.columns, result.rows[:50], "table")
     if not report.passed:
         console.print(f"{len(report.failed_names())} check(s) failed: "
-                      f"{', '.join(report.failed_names())}", highlight=False)
+                      f"{report.failure_line()}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def print_failed_checks(report) -> None:
+    """The failing checks of a run with their rows (at most 50 per check)."""
+    from f1pipe.warehouse.output import render
+
+    for result in report.results:
+        if not result.passed:
+            Console().print(f"[red]FAIL[/red] {result.name}: {result.description}",
+                            highlight=False, soft_wrap=True)
+            render(result.columns, result.rows[:50], "table")
 
 
 @app.command("query")
@@ -385,13 +419,24 @@ def standings_command(season: int = typer.Option(..., help="Championship year, e
 
     check_format(format)
     cfg = settings(warehouse=warehouse)
-    result = season_standings(cfg, cfg.warehouse, season)
+    result = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
     if format != "table":
         render(*standings_rows(result), format)
         return
     for championship in ("drivers", "constructors"):
         render(*standings_table(result, championship), "table",
-               title=f"{season} {championship}' championship")
+               title=result.title(championship))
+
+
+def _season_rounds(cfg: Settings, season: int) -> int | None:
+    """Rounds in the season's schedule (FastF1), or None when the schedule is unavailable."""
+    from f1pipe.sources import configure_fastf1, season_events
+
+    try:
+        configure_fastf1(cfg)
+        return len(season_events(season))
+    except F1PipeError:
+        return None
 
 
 # --- real time: replay, live, tower ---------------------------------------------------------

@@ -21,17 +21,31 @@ from f1pipe.sources.extract import SESSION_DATASETS
 ALL_DATASETS = ("results", *SESSION_DATASETS)
 
 
+# Sessions run when none are named: the points-scoring ones, so standings include sprints.
+DEFAULT_SESSIONS = ("R", "S")
+
+
 @dataclass(frozen=True)
 class PipelineRequest:
-    """What to run: one season, optionally one round, one session, some datasets."""
+    """What to run: one season, optionally one round, some sessions, some datasets.
+
+    ``sessions`` are FastF1 codes; an event not holding one of them is skipped for it
+    (e.g. the sprint of a round without one). SQ and SS stand for each other.
+    """
 
     season: int
     round: int | None = None
-    session: str = "R"
+    sessions: tuple[str, ...] = DEFAULT_SESSIONS
     datasets: tuple[str, ...] = ("results",)
     allow_missing: bool = False
 
     def __post_init__(self) -> None:
+        from f1pipe.sources.schedule import session_identifier
+
+        if not self.sessions:
+            raise F1PipeError("no session given: use --session R,S (or Q, SQ, SS, FP1...)")
+        object.__setattr__(self, "sessions",
+                           tuple(dict.fromkeys(session_identifier(s) for s in self.sessions)))
         unknown = [d for d in self.datasets if d not in ALL_DATASETS]
         if unknown:
             raise F1PipeError(
@@ -61,28 +75,55 @@ class PipelineSummary:
         return default
 
 
+def held_sessions(settings: Settings, request: PipelineRequest) -> list[str]:
+    """The requested session codes that the chosen round (or some round of the season)
+    holds, as the schedule names them; raises F1PipeError when it holds none."""
+    from f1pipe.sources import configure_fastf1, select_events
+
+    configure_fastf1(settings)
+    events = select_events(request.season, [request.round] if request.round else None)
+    held = [next(c for e in events if (c := e.held(code))) for code in request.sessions
+            if any(e.held(code) for e in events)]
+    if not held:
+        if request.round is not None:
+            events[0].session(request.sessions[0])  # raises: names the sessions it has
+        raise F1PipeError(f"no event of {request.season} has a "
+                          f"{' or '.join(request.sessions)} session")
+    return list(dict.fromkeys(held))
+
+
+def session_key(season: int, round: int, session: str) -> str:
+    """A session as the steps pass it on: ``"2024/12/R"``."""
+    return f"{season}/{round}/{session}"
+
+
 def produce_step(settings: Settings, request: PipelineRequest) -> dict[str, Any]:
-    """FastF1 -> Kafka. Returns the topics written and the messages delivered."""
+    """FastF1 -> Kafka, for each requested session the schedule holds. Returns the topics
+    written, the messages delivered, the sessions produced (``"2024/12/R"``) and what was
+    not available; raises ProduceFailed (with the summary) as ``f1pipe produce`` does."""
     from f1pipe.stream import producer
     from f1pipe.stream.topics import topic_for
 
-    delivered, missing = 0, []
-    if "results" in request.datasets:
-        rounds = [request.round] if request.round is not None else None
-        summary = producer.produce_results(settings, request.season, rounds=rounds,
-                                           session=request.session,
-                                           allow_missing=request.allow_missing)
-        delivered += summary.delivered
-        missing += summary.failed_labels()
+    items = []
+    rounds = [request.round] if request.round is not None else None
     session_sets = [d for d in request.datasets if d in SESSION_DATASETS]
-    if session_sets:
-        summary = producer.produce_session(settings, request.season, request.round,
-                                           request.session, session_sets,
-                                           allow_missing=request.allow_missing)
-        delivered += summary.delivered
-        missing += summary.failed_labels()
-    topics = [topic_for(d, settings) for d in request.datasets]
-    return {"topics": topics, "messages_produced": delivered, "not_available": missing}
+    for code in held_sessions(settings, request):  # missing data is judged after all
+        if "results" in request.datasets:
+            items += producer.produce_results(settings, request.season, rounds=rounds,
+                                              session=code, allow_missing=True).items
+        if session_sets:
+            items += producer.produce_session(settings, request.season, request.round, code,
+                                              session_sets, allow_missing=True).items
+    summary = producer.ProduceSummary(items)
+    problem = summary.problem(request.allow_missing)
+    if problem:
+        raise producer.ProduceFailed(problem, summary)
+    sessions = [session_key(i.ref.season, i.ref.round, i.ref.session)
+                for i in summary.with_state("done")]
+    return {"topics": [topic_for(d, settings) for d in request.datasets],
+            "messages_produced": summary.delivered,
+            "sessions": list(dict.fromkeys(sessions)),
+            "not_available": summary.failed_labels()}
 
 
 def consume_step(settings: Settings, topics: Sequence[str], until_idle: float = 5.0,
@@ -105,19 +146,34 @@ def load_step(settings: Settings, lake: str | None = None) -> dict[str, Any]:
             "rows_loaded": summary.rows_total}
 
 
-def check_step(settings: Settings, warehouse: str | None = None) -> dict[str, Any]:
-    """Data-quality checks; raises F1PipeError naming the failed checks."""
+class ChecksFailed(F1PipeError):
+    """Checks failed on the sessions of this run; ``report`` holds the failing rows."""
+
+    def __init__(self, message: str, report: Any):
+        super().__init__(message)
+        self.report = report
+
+
+def check_step(settings: Settings, warehouse: str | None = None,
+               sessions: Sequence[str] | None = None) -> dict[str, Any]:
+    """Data-quality checks on ``sessions`` (``"2024/12/R"``; None: the whole warehouse), so a
+    run judges what it loaded, not what earlier runs left. Raises :class:`ChecksFailed`
+    naming the sessions and checks that failed."""
     from f1pipe.warehouse import run_checks
 
-    report = run_checks(settings, warehouse or settings.warehouse)
+    report = run_checks(settings, warehouse or settings.warehouse, sessions=sessions)
     if not report.passed:
-        raise F1PipeError(f"data-quality checks failed: {', '.join(report.failed_names())}")
-    return {"checks_passed": report.passed_count}
+        raise ChecksFailed(f"data-quality checks failed: {report.failure_line()}; "
+                           "the failing rows are listed above (again: f1pipe check)", report)
+    return {"sessions_checked": len(sessions) if sessions is not None else "all",
+            "checks_passed": report.passed_count}
 
 
 def run_pipeline(settings: Settings, request: PipelineRequest,
                  on_step: Callable[[str], None] | None = None) -> PipelineSummary:
-    """Run the four steps in one process; returns figures and seconds per step."""
+    """Run the four steps in one process; returns figures and seconds per step. A step that
+    fails raises its error with ``summary`` set to the steps done so far (and the produce
+    figures of a failed produce), so the caller can still print them."""
     summary = PipelineSummary()
 
     def step(name: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -128,8 +184,16 @@ def run_pipeline(settings: Settings, request: PipelineRequest,
         summary.steps.append(StepResult(name, time.perf_counter() - started, figures))
         return figures
 
-    produced = step("produce", lambda: produce_step(settings, request))
-    step("consume", lambda: consume_step(settings, produced["topics"]))
-    step("load", lambda: load_step(settings))
-    step("check", lambda: check_step(settings))
+    try:
+        produced = step("produce", lambda: produce_step(settings, request))
+        step("consume", lambda: consume_step(settings, produced["topics"]))
+        step("load", lambda: load_step(settings))
+        step("check", lambda: check_step(settings, sessions=produced["sessions"]))
+    except F1PipeError as exc:
+        failed = getattr(exc, "summary", None)  # ProduceFailed: what was produced anyway
+        if failed is not None and hasattr(failed, "failed_labels"):
+            summary.steps.append(StepResult("produce", 0.0, {
+                "messages_produced": failed.delivered, "not_available": failed.failed_labels()}))
+        exc.summary = summary
+        raise
     return summary
