@@ -211,3 +211,26 @@ def test_retirements_keep_their_unfinished_lap_marked(loaded):
     assert len(retired) == 7
     assert all(r["all_laps"] == r["completed"] + 1 for r in retired)
     assert all(r["all_laps"] == r["completed"] for r in laps if r not in retired)
+
+
+def test_2025_standings_count_the_miami_sprint(loaded):
+    from f1pipe.warehouse.standings import season_standings
+
+    settings = loaded["settings"]
+    result = season_standings(settings, settings.warehouse, 2025, season_rounds=24)
+    points = defaultdict(float)
+    for r in rows(loaded, "SELECT abbreviation, session, points FROM f1_results "
+                          "WHERE season = 2025 AND session IN ('R', 'S')"):
+        points[r["abbreviation"]] += float(r["points"])
+    sprint = {r["abbreviation"]: float(r["points"]) for r in rows(
+        loaded, "SELECT abbreviation, points FROM f1_results WHERE season = 2025 AND round = 6 "
+                "AND session = 'S' AND points > 0")}
+    assert len(sprint) == 8 and sum(sprint.values()) == 36  # 8-7-6-5-4-3-2-1
+    final = {s.name: s.points for s in result.drivers if s.after_round == result.rounds[-1]}
+    assert final == dict(points)
+    assert 6 in result.rounds
+    after_6 = {s.name: s.points for s in result.drivers if s.after_round == 6}
+    after_4 = {s.name: s.points for s in result.drivers if s.after_round == 4}
+    assert {n: after_6[n] - after_4.get(n, 0) for n in sprint} == sprint
+    assert result.title("drivers").startswith("2025 drivers' championship after rounds ")
+    assert result.title("drivers").endswith(f"({len(result.rounds)} of 24)")
