@@ -151,8 +151,8 @@ CLASSIFIED_FORMAT = _sql_check(
     f"classified_position is a whole number as text or a status letter ({_LETTERS})",
     "SELECT season, round, session, driver_number, classified_position FROM f1_results "
     f"WHERE classified_position IS NULL OR NOT (classified_position IN ({_LETTERS}) OR "
-    "(LENGTH(classified_position) BETWEEN 1 AND 2 AND TRIM(classified_position, "
-    "'0123456789') = '' AND LEFT(classified_position, 1) <> '0')) "
+    "(TRY_CAST(classified_position AS INTEGER) > 0 AND "
+    "CAST(TRY_CAST(classified_position AS INTEGER) AS VARCHAR) = classified_position)) "
     "ORDER BY season, round, session, driver_number",
 )
 COMPLETED_LAPS = _sql_check(
