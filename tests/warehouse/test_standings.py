@@ -81,3 +81,23 @@ def test_2021_sprint_named_sq_scores_as_a_sprint():
     assert scoring_rules(2021, "SQ").positions == (3, 2, 1)
     assert scoring_rules(2024, "SQ") is None
     assert scoring_rules(2024, "sprint").max_driver == 8
+
+
+def test_a_warehouse_from_before_session_type_is_upgraded(tmp_path):
+    import duckdb
+
+    wh = duckdb_warehouse(tmp_path)
+    with duckdb.connect(wh.url.removeprefix("duckdb:///")) as con:  # the old f1_results
+        con.execute("CREATE TABLE f1_results (season INTEGER, round INTEGER, session VARCHAR, "
+                    "driver_number INTEGER, points DOUBLE)")
+        con.execute("INSERT INTO f1_results VALUES (2021, 10, 'SQ', 33, 3), "
+                    "(2023, 4, 'SS', 1, 0), (2024, 12, 'R', 44, 25)")
+    destination = connect(wh.settings, wh.url)
+    try:
+        ensure_schema(destination)
+        _, rows = destination.fetch("SELECT session, session_type, classified_position "
+                                    "FROM f1_results ORDER BY season")
+    finally:
+        destination.close()
+    assert rows == [("SQ", "sprint", None), ("SS", "sprint_qualifying", None),
+                    ("R", "race", None)]
