@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick airflow clean
+.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -64,6 +64,14 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --quick
+
+# Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
+# and a real race flow (make test runs the same test with 20 kills and 3k laps).
+CHAOS_KILLS ?= 60
+CHAOS_LAPS ?= 50000
+chaos: setup
+	$(BIN)/f1pipe stack fetch
+	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) $(BIN)/python -m pytest -m chaos -s
 
 clean:
 	rm -rf .state lake f1.duckdb

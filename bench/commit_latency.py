@@ -12,7 +12,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench.services import kafka_broker
 from f1pipe.config import load_settings
-from f1pipe.stream.topics import ensure_topics
+from f1pipe.kafka.topics import ensure_topics
 
 
 def commit_latencies_ms(bootstrap: str, commits: int) -> list[float]:

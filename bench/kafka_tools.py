@@ -8,7 +8,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from f1pipe.stream.producer import PRODUCER_CONFIG
+from f1pipe.kafka.producer import PRODUCER_CONFIG
 
 TOOLS_LOG_CONFIG = """status = warn
 appender.err.type = Console

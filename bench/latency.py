@@ -1,7 +1,7 @@
 """End-to-end latency at a fixed offered load: produce -> Kafka -> lake -> DuckDB row.
 
-Reuses the streaming landing (:mod:`f1pipe.stream.landing`) the way
-:mod:`f1pipe.stream.latency` runs it: a continuously running lake consumer (flush every
+Reuses the streaming landing (:mod:`f1pipe.live.landing`) the way
+:mod:`f1pipe.live.latency` runs it: a continuously running lake consumer (flush every
 0.25 s) and the loader loop (:class:`WarehouseWatch`: load, then note when each row first
 became visible), both as threads, while this process produces
 ``LiveUpdateV1`` messages at ``rate`` per second through the f1pipe producer. A message's
@@ -20,12 +20,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench.synthetic import live_update_message
+from f1pipe.codec import key_of
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.stream.landing import LandingOptions, catching, lake_consumer, wait_for
-from f1pipe.stream.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, Stats, WarehouseWatch
-from f1pipe.stream.producer import MessageProducer
-from f1pipe.stream.topics import ensure_topics
+from f1pipe.kafka.producer import MessageProducer
+from f1pipe.kafka.topics import ensure_topics
+from f1pipe.live.landing import LandingOptions, catching, lake_consumer, wait_for
+from f1pipe.live.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, Stats, WarehouseWatch
 
 DRAIN_TIMEOUT_S = 60.0
 
@@ -59,7 +60,7 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
     wait_for(lambda: consumer.joined_at is not None, 60)
     published: list[str] = []
     with MessageProducer(settings) as producer:
-        report = producer.send(topic, _noting(paced(rate, seconds), published))
+        report = producer.send_all(topic, _noting(paced(rate, seconds), published))
     wait_for(lambda: bool(errors) or set(published) <= watch.visible.keys(), DRAIN_TIMEOUT_S)
     consumer.request_stop()
     watch.loop.stop()
@@ -73,7 +74,7 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
             "flush_interval_s": FLUSH_INTERVAL_S, "load_pause_s": LOAD_PAUSE_S}
 
 
-def _noting(messages: Iterator[dict], event_ids: list[str]) -> Iterator[dict]:
+def _noting(messages: Iterator[dict], event_ids: list[str]) -> Iterator[tuple[str, dict]]:
     for message in messages:
         event_ids.append(message["event_id"])
-        yield message
+        yield key_of(message), message

@@ -26,8 +26,9 @@ from bench import kafka_tools
 from bench.report import print_table, ratios
 from bench.services import Services, services
 from bench.synthetic import lap_file, read_messages
-from f1pipe.stream.producer import MessageProducer
-from f1pipe.stream.topics import ensure_topics
+from f1pipe.codec import key_of
+from f1pipe.kafka.producer import MessageProducer
+from f1pipe.kafka.topics import ensure_topics
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
@@ -104,8 +105,9 @@ def produce_f1pipe(run: Run, topic: str, count: int) -> dict:
     delivered = size = 0
     with MessageProducer(run.svc.settings) as producer:
         for chunk in read_messages(run.laps, count):
+            keyed = [(key_of(m), m) for m in chunk]  # as sources hand them over
             started = time.perf_counter()
-            report = producer.send(topic, chunk)
+            report = producer.send_all(topic, keyed)
             busy += time.perf_counter() - started
             delivered += report.delivered
     with open(run.laps, "rb") as lines:

@@ -19,7 +19,7 @@ from f1pipe.config import load_settings
 
 def consume(args: dict) -> dict:
     """f1pipe's lake consumer on one topic until idle; records/s exclude the idle wait."""
-    from f1pipe.stream.consumer import consume as run
+    from f1pipe.kafka.consumer import consume as run
 
     settings = load_settings()
     summary = run(settings, [args["topic"]], args["sink"], batch_size=args["batch_size"],

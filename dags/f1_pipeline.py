@@ -14,6 +14,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+# Kept literal so the DAG file parses without importing f1pipe (Airflow parses DAG files
+# often); tests/dags/test_f1_pipeline.py checks they match f1pipe's own lists.
 DATASETS = ["results", "laps", "race_control", "weather", "track_status"]
 SESSIONS = ["R", "Q", "S", "SQ", "SS", "FP1", "FP2", "FP3"]
 
@@ -52,17 +54,18 @@ def f1_pipeline():
         """Produce the requested datasets from FastF1 to Kafka; returns the topics written
         and the sessions produced."""
         from f1pipe.config import load_settings
-        from f1pipe.pipeline import PipelineRequest, produce_step
+        from f1pipe.pipeline import PipelineRequest, produce_step, produced_sessions
 
         params = get_current_context()["params"]
         request = PipelineRequest(
             season=params["season"], round=params["round"], sessions=tuple(params["sessions"]),
             datasets=tuple(params["datasets"]), allow_missing=params["allow_missing"],
         )
-        figures = produce_step(load_settings(), request)
-        print(f"produced {figures['messages_produced']} messages to {figures['topics']}; "
-              f"not available: {figures['not_available'] or 'none'}")
-        return {"topics": figures["topics"], "sessions": figures["sessions"]}
+        produced = produce_step(load_settings(), request)
+        missing = [f"{i.label}: {i.reason}" for i in produced.missing()]
+        print(f"produced {produced.delivered} messages to {produced.topics}; "
+              f"not available: {missing or 'none'}")
+        return {"topics": produced.topics, "sessions": produced_sessions(produced)}
 
     @task
     def consume(topics: list[str]) -> str:
@@ -70,10 +73,10 @@ def f1_pipeline():
         from f1pipe.config import load_settings
         from f1pipe.pipeline import consume_step
 
-        figures = consume_step(load_settings(), topics)
-        print(f"consumed {figures['records_consumed']} records into "
-              f"{figures['objects_written']} objects; dead letters {figures['dead_letters']}")
-        return figures["lake"]
+        consumed = consume_step(load_settings(), topics)
+        print(f"consumed {consumed.records} records into {consumed.objects} objects; "
+              f"dead letters {consumed.dead_letters}")
+        return consumed.sink
 
     @task
     def load(lake: str) -> str:
@@ -81,9 +84,10 @@ def f1_pipeline():
         from f1pipe.config import load_settings
         from f1pipe.pipeline import load_step
 
-        figures = load_step(load_settings(), lake)
-        print(f"loaded {figures['objects_loaded']} objects, {figures['rows_loaded']} rows")
-        return figures["warehouse"]
+        settings = load_settings()
+        loaded = load_step(settings, lake)
+        print(f"loaded {loaded.objects_loaded} objects, {loaded.rows_total} rows")
+        return settings.warehouse
 
     @task
     def check(warehouse: str, sessions: list[str]) -> None:
@@ -91,8 +95,8 @@ def f1_pipeline():
         from f1pipe.config import load_settings
         from f1pipe.pipeline import check_step
 
-        figures = check_step(load_settings(), warehouse, sessions=sessions)
-        print(f"{figures['checks_passed']} checks passed on {len(sessions)} session(s)")
+        report = check_step(load_settings(), warehouse, sessions=sessions)
+        print(f"{report.passed_count} checks passed on {len(sessions)} session(s)")
 
     produced = produce()
     check(load(consume(produced["topics"])), produced["sessions"])

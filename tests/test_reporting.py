@@ -1,18 +1,26 @@
 """The end-of-run report: missing rounds compacted into ranges."""
 
+from f1pipe.produce import ProduceItem
 from f1pipe.reporting import describe_missing
+from f1pipe.sources.schedule import SessionRef
+
+
+def _missing(season: int, round_: int, session: str, dataset: str) -> ProduceItem:
+    ref = SessionRef(season, round_, "Some Grand Prix", None, None, session, "Race", None)
+    return ProduceItem(ref, dataset, "topic", state="missing", reason="not recorded")
 
 
 def test_missing_rounds_are_compacted_per_season_and_dataset():
-    labels = [f"2024 round {n} (Some Grand Prix) R results" for n in (1, 3, 4, 5, 13, 24)]
-    labels.append("2018 round 4 (Azerbaijan Grand Prix) R weather")
-    assert describe_missing(labels) == (
+    items = [_missing(2024, n, "R", "results") for n in (1, 3, 4, 5, 13, 24)]
+    items.append(_missing(2018, 4, "R", "weather"))
+    assert describe_missing(items) == (
         "2024 R results: rounds 1, 3-5, 13, 24; 2018 R weather: round 4"
     )
 
 
-def test_unrecognised_labels_are_kept_as_they_are():
-    assert describe_missing(["something else"]) == "something else"
+def test_sessions_are_told_apart():
+    items = [_missing(2024, 5, "S", "results"), _missing(2024, 6, "R", "results")]
+    assert describe_missing(items) == "2024 S results: round 5; 2024 R results: round 6"
 
 
 def test_where_line_follows_the_settings(tmp_path, monkeypatch):

@@ -6,24 +6,45 @@ Every command reads settings first (a bad value stops it with one line) and turn
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from f1pipe.config import Settings, load_settings
 from f1pipe.errors import F1PipeError
+from f1pipe.kafka.consumer import ConsumeOptions as ConsumeDefaults
+from f1pipe.times import parse_duration_s
 
+# Commands in the order of the pipeline, then the real-time ones, then the whole run.
+COMMAND_ORDER = ("stack", "produce", "consume", "load", "check", "query", "standings",
+                 "replay", "live", "tower", "land", "run")
+
+
+class PipelineOrder(TyperGroup):
+    """Lists the commands in :data:`COMMAND_ORDER` in ``--help``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else 99)
+
+
+# Plain click help (rich_markup_mode=None): typer's rich help shows "<bool>" after flags.
 app = typer.Typer(
     help="f1pipe: FastF1 -> Kafka -> object store -> warehouse.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
+    cls=PipelineOrder,
 )
 stack_app = typer.Typer(help="Run the local stack (a real Apache Kafka broker).",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(stack_app, name="stack")
 
 console = Console(stderr=True)
@@ -31,6 +52,12 @@ console = Console(stderr=True)
 
 def settings(**overrides) -> Settings:
     return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+WarehouseOpt = Annotated[str | None, typer.Option(
+    "--warehouse", help="duckdb:///PATH or snowflake (default F1PIPE_WAREHOUSE).")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+SESSION_HELP = ("FastF1 session: R, Q, S, SQ (SS in 2023; either code works), FP1, FP2, FP3.")
 
 
 # --- stack -------------------------------------------------------------------------------
@@ -83,7 +110,7 @@ def stack_status() -> None:
 # --- produce: FastF1 -> Kafka ----------------------------------------------------------------
 
 produce_app = typer.Typer(help="Send FastF1 data to Kafka (one topic per dataset).",
-                          no_args_is_help=True)
+                          no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(produce_app, name="produce")
 
 CACHE_DIR_HELP = "FastF1 cache folder (F1PIPE_FASTF1_CACHE)."
@@ -107,16 +134,15 @@ def produce_results_cmd(
     season: int = typer.Option(..., help="Championship year, e.g. 2024."),
     rounds: RoundsOption = None,
     event: str | None = typer.Option(None, help="Event name, country or place (Silverstone)."),
-    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3 "
-                                          "(SQ and SS stand for each other)."),
+    session: str = typer.Option("R", help=SESSION_HELP),
     cache_dir: CacheDirOption = None,
     offline: bool | None = typer.Option(None, "--offline/--online", help=OFFLINE_HELP),
     recorded_dir: RecordedDirOption = None,
     partitions: int | None = typer.Option(None, min=1, help=PARTITIONS_HELP),
-    allow_missing: bool = typer.Option(False, help=ALLOW_MISSING_HELP),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help=ALLOW_MISSING_HELP),
 ) -> None:
     """One message per driver result of each event to KAFKA_TOPIC (default f1_race_data)."""
-    from f1pipe.stream.producer import produce_results
+    from f1pipe.produce import produce_results
 
     if rounds and event:
         raise F1PipeError("give --round or --event, not both")
@@ -132,18 +158,17 @@ def produce_results_cmd(
 def produce_session_cmd(
     season: int = typer.Option(..., help="Championship year, e.g. 2018."),
     round_: int = typer.Option(..., "--round", help="Round number."),
-    session: str = typer.Option("R", help="FastF1 session: R, Q, S, SQ, SS, FP1, FP2, FP3 "
-                                          "(SQ and SS stand for each other)."),
+    session: str = typer.Option("R", help=SESSION_HELP),
     datasets: str = typer.Option("laps,race_control,weather,track_status",
                                  help="Comma-separated datasets; each goes to its own topic."),
     cache_dir: CacheDirOption = None,
     offline: bool | None = typer.Option(None, "--offline/--online", help=OFFLINE_HELP),
     recorded_dir: RecordedDirOption = None,
     partitions: int | None = typer.Option(None, min=1, help=PARTITIONS_HELP),
-    allow_missing: bool = typer.Option(False, help=ALLOW_MISSING_HELP),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help=ALLOW_MISSING_HELP),
 ) -> None:
     """Laps, race control messages, weather samples and track status changes of one session."""
-    from f1pipe.stream.producer import produce_session
+    from f1pipe.produce import produce_session
 
     config = produce_settings(cache_dir, offline, recorded_dir)
     names = [d.strip() for d in datasets.split(",") if d.strip()]
@@ -184,7 +209,7 @@ class ProduceDisplay:
 
     def run(self, produce):
         """Call ``produce``; on ProduceFailed print its summary table before re-raising."""
-        from f1pipe.stream.producer import ProduceFailed
+        from f1pipe.produce import ProduceFailed
 
         try:
             return produce()
@@ -224,28 +249,31 @@ def run(
              "Rounds without one are skipped for it."),
     datasets: str = typer.Option("results", help="Comma-separated: results,laps,race_control,"
                                  "weather,track_status (all but results need --round)."),
-    allow_missing: bool = typer.Option(False, help="Exit 0 even if some data is not available."),
+    allow_missing: bool = typer.Option(False, "--allow-missing", help=ALLOW_MISSING_HELP),
+    sink: str = typer.Option(None, help="Lake: file://PATH or s3://BUCKET/PREFIX (default "
+                                        "F1PIPE_LAKE)."),
+    warehouse: WarehouseOpt = None,
+    lake_format: str = typer.Option("jsonl", "--lake-format",
+                                    help="Object format in the lake: jsonl or parquet."),
 ) -> None:
     """Run produce >> consume >> load >> check in one process, with a summary at the end.
 
     The checks judge the sessions this run loaded."""
-    from f1pipe.pipeline import ChecksFailed, PipelineRequest, run_pipeline
+    from f1pipe.pipeline import PipelineFailed, PipelineRequest, run_pipeline
     from f1pipe.reporting import print_pipeline_summary
 
-    config = settings()
-    request = PipelineRequest(season=season, round=round_,
-                              sessions=tuple(s.strip() for s in sessions.split(",") if s.strip()),
-                              datasets=tuple(d.strip() for d in datasets.split(",") if d.strip()),
-                              allow_missing=allow_missing)
+    config = settings(lake=sink, warehouse=warehouse)
+    request = PipelineRequest(season=season, round=round_, sessions=tuple(_split(sessions)),
+                              datasets=tuple(_split(datasets)), allow_missing=allow_missing,
+                              lake_format=lake_format)
     try:
         with console.status("starting") as status:
             summary = run_pipeline(config, request,
                                    on_step=lambda name: status.update(f"{name}..."))
-    except F1PipeError as exc:
-        if getattr(exc, "summary", None) is not None:
-            print_pipeline_summary(exc.summary, config)
-        if isinstance(exc, ChecksFailed):
-            print_failed_checks(exc.report)
+    except PipelineFailed as exc:
+        print_pipeline_summary(exc.summary, config)
+        if exc.summary.checked is not None and not exc.summary.checked.passed:
+            print_failed_checks(exc.summary.checked)
         raise
     print_pipeline_summary(summary, config)
 
@@ -253,48 +281,35 @@ def run(
 # --- consume: Kafka -> lake --------------------------------------------------------------
 
 
-def _seconds(value: str, option: str) -> float:
-    """``"5s"``, ``"500ms"``, ``"2m"`` or ``"5"`` as seconds; bad input is a one-line error."""
-    text = value.strip().lower()
-    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
-    unit, scale = next(((u, f) for u, f in units if text.endswith(u)), ("", 1.0))
-    try:
-        seconds = float(text.removesuffix(unit)) * scale
-    except ValueError:
-        raise F1PipeError(f"{option} {value!r}: expected a duration like 5s, 500ms or 2m") from None
-    if seconds <= 0:
-        raise F1PipeError(f"{option} {value!r}: must be more than zero")
-    return seconds
-
-
 @app.command("consume")
 def consume_command(
     topics: str = typer.Option(None, help="Comma-separated topics (default: every dataset's "
                                           "topic that exists)."),
     sink: str = typer.Option(None, help="file://PATH or s3://BUCKET/PREFIX (default F1PIPE_LAKE)."),
-    batch_size: int = typer.Option(10, help="Records per object, per Kafka partition."),
-    flush_interval: str = typer.Option("5s", help="Flush a batch this long after its first "
-                                                  "record."),
-    format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
+    batch_size: int = typer.Option(ConsumeDefaults.batch_size,
+                                   help="Records per object, per Kafka partition."),
+    flush_interval: str = typer.Option(f"{ConsumeDefaults.flush_interval_s:g}s",
+                                       help="Flush a batch this long after its first record."),
+    lake_format: str = typer.Option("jsonl", "--lake-format", "--format",
+                                    help="Object format in the lake: jsonl or parquet."),
     until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
                                               "(default: run until stopped)."),
     group: str = typer.Option(None, help="Consumer group (default F1PIPE_CONSUMER_GROUP)."),
 ) -> None:
     """Consume topics into the lake; offsets are committed only after the objects are stored."""
-    import logging
+    from f1pipe.kafka.consumer import ConsumeOptions, consume_with
+    from f1pipe.kafka.topics import existing_dataset_topics
 
-    from f1pipe.stream.consumer import consume
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     cfg = settings()
-    names = _consume_topics(cfg, topics)
-    summary = consume(
-        cfg, names, sink or cfg.lake, batch_size=batch_size,
-        flush_interval=_seconds(flush_interval, "--flush-interval"), fmt=format,
-        until_idle=_seconds(until_idle, "--until-idle") if until_idle else None, group=group,
-        on_progress=lambda line: console.print(line, highlight=False),
-    )
+    options = ConsumeOptions(
+        batch_size=batch_size, flush_interval_s=parse_duration_s(flush_interval,
+                                                                 "--flush-interval"),
+        until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None,
+        group=group)
+    options.check()
+    names = _split(topics) if topics else existing_dataset_topics(cfg)
+    summary = consume_with(cfg, names, sink or cfg.lake, options, lake_format,
+                           on_progress=lambda line: console.print(line, highlight=False))
     typer.echo(
         f"consumed {summary.records} records into {summary.objects} objects, "
         f"{summary.dead_letters} dead letters, in {summary.elapsed_s:.1f} s "
@@ -302,38 +317,19 @@ def consume_command(
     )
 
 
-def _consume_topics(cfg: Settings, topics: str | None) -> list[str]:
-    if topics:
-        return [t.strip() for t in topics.split(",") if t.strip()]
-    from confluent_kafka.admin import AdminClient
-
-    from f1pipe.schemas import BY_DATASET
-    from f1pipe.stream.topics import topic_for
-
-    wanted = [topic_for(dataset, cfg) for dataset in BY_DATASET]
-    try:
-        existing = AdminClient(cfg.kafka_client_config()).list_topics(timeout=15).topics
-    except Exception:  # noqa: BLE001 - the consumer reports an unreachable broker clearly
-        return wanted
-    found = [t for t in wanted if t in existing]
-    if not found:
-        raise F1PipeError(f"none of the dataset topics exist yet ({', '.join(wanted)}): "
-                          "produce first or pass --topics")
-    return found
+def _split(values: str) -> list[str]:
+    return [v.strip() for v in values.split(",") if v.strip()]
 
 
 # --- warehouse: load, check, query, standings ----------------------------------------------
-
-WarehouseOpt = Annotated[str | None, typer.Option(
-    "--warehouse", help="duckdb:///PATH or snowflake (default F1PIPE_WAREHOUSE).")]
-FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
 
 @app.command("load")
 def load_command(
     lake: str = typer.Option(None, help="file://PATH or s3://BUCKET/PREFIX (default F1PIPE_LAKE)."),
     warehouse: WarehouseOpt = None,
-    strict: bool = typer.Option(False, help="Exit 1 if any object had to be skipped."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Exit 1 if any object had to be skipped."),
 ) -> None:
     """Load the lake's new objects into the warehouse (raw tables, then MERGE into the model)."""
     from f1pipe.warehouse import load
@@ -362,13 +358,13 @@ def check_command(
 ) -> None:
     """Data-quality checks on the model; exit 1 naming each failing session and its rows."""
     from f1pipe.warehouse import run_checks
-    from f1pipe.warehouse.output import check_format, render, report_json
+    from f1pipe.warehouse.output import check_output_format, render, report_json
 
-    check_format(format)
+    check_output_format(format)
     cfg = settings(warehouse=warehouse)
-    wanted = [s.strip() for s in sessions.split(",") if s.strip()] if sessions else None
+    wanted = list(_split(sessions)) if sessions else None
     report = run_checks(cfg, cfg.warehouse, sessions=wanted)
-    if format == "json":
+    if check_output_format(format) == "json":
         typer.echo(report_json(report))
     elif format == "csv":
         rows = [(r.name, r.passed, len(r.rows), r.description) for r in report.results]
@@ -402,9 +398,9 @@ def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
                   warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Run one SQL query on the warehouse and print the result."""
     from f1pipe.warehouse import query
-    from f1pipe.warehouse.output import check_format, render
+    from f1pipe.warehouse.output import check_output_format, render
 
-    check_format(format)
+    check_output_format(format)
     cfg = settings(warehouse=warehouse)
     columns, rows = query(cfg, cfg.warehouse, sql)
     render(columns, rows, format)
@@ -414,10 +410,10 @@ def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
 def standings_command(season: int = typer.Option(..., help="Championship year, e.g. 2024."),
                       warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Drivers' and constructors' championship after each loaded round of a season."""
-    from f1pipe.warehouse.output import check_format, render
+    from f1pipe.warehouse.output import check_output_format, render
     from f1pipe.warehouse.standings import season_standings, standings_rows, standings_table
 
-    check_format(format)
+    check_output_format(format)
     cfg = settings(warehouse=warehouse)
     result = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
     if format != "table":
@@ -446,7 +442,7 @@ def _season_rounds(cfg: Settings, season: int) -> int | None:
 def replay_command(
     season: int = typer.Option(..., help="Championship year, e.g. 2018."),
     round_: int = typer.Option(..., "--round", help="Round number."),
-    session: str = typer.Option("R", help="FastF1 session identifier: R, Q, S, SQ, FP1..."),
+    session: str = typer.Option("R", help=SESSION_HELP),
     speed: float = typer.Option(1.0, help="Times real speed; 0 = as fast as possible."),
     topics: str = typer.Option(None, help="Comma-separated feed topics, e.g. TimingData,"
                                           "track_status (default: every recorded one)."),
@@ -454,16 +450,19 @@ def replay_command(
                                                   "90s, 5m."),
     duration: str = typer.Option(None, help="Session time to replay from --from, e.g. 60s "
                                             "(default: to the end)."),
-    catch_up: bool = typer.Option(False, help="With --from: first publish the earlier "
+    catch_up: bool = typer.Option(False, "--catch-up",
+                                  help="With --from: first publish the earlier "
                                   "updates as fast as possible, so consumers start with the "
                                   "state so far."),
-    measure_latency: bool = typer.Option(False, help="Also run the lake consumer, loader and "
+    measure_latency: bool = typer.Option(False, "--measure-latency",
+                                         help="Also run the lake consumer, loader and "
                                          "tower; report publish -> DuckDB row and -> tower "
                                          "state latency."),
 ) -> None:
     """Replay a recorded session's live-timing streams to Kafka, paced like the live feed."""
-    from f1pipe.stream.live_report import print_replay_summary, replay_progress
-    from f1pipe.stream.replay import ReplayRequest, parse_session_time
+    from f1pipe.live.replay import ReplayRequest
+    from f1pipe.live.report import print_replay_summary, replay_progress
+    from f1pipe.times import parse_session_time
 
     cfg = settings()
     request = ReplayRequest(
@@ -473,12 +472,12 @@ def replay_command(
         duration_ms=parse_session_time(duration, "--duration") if duration else None,
         catch_up=catch_up)
     if measure_latency:
-        from f1pipe.stream.latency import measure_latency as measure
-        from f1pipe.stream.live_report import print_latency_report
+        from f1pipe.live.latency import measure_latency as measure
+        from f1pipe.live.report import print_latency_report
 
         print_latency_report(measure(cfg, request, log=console.print), console)
         return
-    from f1pipe.stream.replay import replay
+    from f1pipe.live.replay import replay
 
     with console.status("reading the recorded streams") as status:
         summary = replay(cfg, request, on_progress=replay_progress(status))
@@ -494,14 +493,14 @@ def live_command(
                                           "and the time of the first message)."),
     round_: int = typer.Option(None, "--round", help="Round of the session."),
     session: str = typer.Option(None, help="FastF1 session identifier (default R)."),
-    no_auth: bool = typer.Option(False, help="Connect without an F1 TV account."),
+    no_auth: bool = typer.Option(False, "--no-auth", help="Connect without an F1 TV account."),
     silence_timeout: str = typer.Option("60s", help="Stop when the feed sends nothing this "
                                                     "long."),
     max_retries: int = typer.Option(5, help="Reconnections after a failure, with backoff."),
     url: str = typer.Option(None, hidden=True, help="Feed address (tests)."),
 ) -> None:
     """Publish F1's live-timing feed (or a recording of it) to Kafka as it arrives."""
-    from f1pipe.stream.live import LiveOptions, publish_recording, resolve_session, run_live
+    from f1pipe.live.feed import LiveOptions, publish_recording, resolve_session, run_live
 
     cfg = settings()
     ref = resolve_session(cfg, season, round_, session)
@@ -509,7 +508,8 @@ def live_command(
         summary = publish_recording(cfg, from_file, ref)
     else:
         options = LiveOptions(no_auth=no_auth, max_retries=max_retries, url=url,
-                              silence_timeout_s=_seconds(silence_timeout, "--silence-timeout"))
+                              silence_timeout_s=parse_duration_s(silence_timeout,
+                                                                 "--silence-timeout"))
         summary = run_live(cfg, ref, options, on_event=lambda line: console.print(
             line, highlight=False, markup=False))
     console.print(f"{summary.ref.label}: {summary.updates:,} updates published as "
@@ -529,17 +529,13 @@ def land_command(
                                               "(default: run until stopped)."),
 ) -> None:
     """Streaming landing: live topics -> lake -> warehouse, continuously (Ctrl-C stops)."""
-    import logging
+    from f1pipe.live.landing import LandingOptions, run_landing
 
-    from f1pipe.stream.landing import LandingOptions, run_landing
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     cfg = settings()
     options = LandingOptions(
-        flush_interval_s=_seconds(flush_interval, "--flush-interval"),
-        load_every_s=_seconds(load_every, "--load-every"),
-        until_idle_s=_seconds(until_idle, "--until-idle") if until_idle else None)
+        flush_interval_s=parse_duration_s(flush_interval, "--flush-interval"),
+        load_every_s=parse_duration_s(load_every, "--load-every"),
+        until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None)
     options.check()
     console.print(f"landing live topics {cfg.topic_prefix}live.* and "
                   f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}",
@@ -558,12 +554,12 @@ def tower_command(
     publish: bool = typer.Option(True, help="Publish snapshots to <prefix>live_timing."),
 ) -> None:
     """Live timing tower: keep each driver's state from the live topics; publish snapshots."""
-    from f1pipe.stream.tower import Tower, TowerOptions
-    from f1pipe.stream.tower_view import run_tower
+    from f1pipe.live.tower import Tower, TowerOptions
+    from f1pipe.live.tower_view import run_tower
 
     options = TowerOptions(
-        snapshot_every_s=_seconds(snapshot_every, "--snapshot-every"),
-        until_idle_s=_seconds(until_idle, "--until-idle") if until_idle else None,
+        snapshot_every_s=parse_duration_s(snapshot_every, "--snapshot-every"),
+        until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None,
         publish=publish)
     stats = run_tower(Tower(settings(), options), display)
     typer.echo(f"tower: {stats.updates:,} updates applied, {stats.snapshots:,} snapshot rows "
@@ -589,7 +585,11 @@ def main() -> None:
     import logging
 
     _log_to_stderr(logging.getLogger("f1pipe"), logging.WARNING)
-    logging.getLogger("f1pipe.kafka").setLevel(logging.ERROR)
+    from f1pipe.config import KAFKA_LOG
+    from f1pipe.kafka.logs import DIGEST
+
+    KAFKA_LOG.setLevel(logging.ERROR)
+    DIGEST.show = bool(os.environ.get("F1PIPE_KAFKA_LOG"))  # errors name librdkafka's cause
     try:
         app()
     except F1PipeError as exc:

@@ -20,7 +20,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from f1pipe.errors import ConfigError
 
 # librdkafka's own log lines go through this logger (the CLI shows errors only).
-KAFKA_LOG = logging.getLogger("f1pipe.kafka")
+KAFKA_LOG = logging.getLogger("f1pipe.librdkafka")
+# What librdkafka accepts for security.protocol and sasl.mechanism.
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
 
 
 def _env(*names: str) -> AliasChoices:
@@ -122,6 +125,20 @@ class Settings(BaseSettings):
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"expected host:port[,host:port...], got {value!r}")
         return value
+
+    @field_validator("kafka_security_protocol")
+    @classmethod
+    def _security_protocol(cls, value: str | None) -> str | None:
+        if value and value.upper() not in SECURITY_PROTOCOLS:
+            raise ValueError(f"expected one of {', '.join(SECURITY_PROTOCOLS)}, got {value!r}")
+        return value.upper() if value else value
+
+    @field_validator("kafka_sasl_mechanism")
+    @classmethod
+    def _sasl_mechanism(cls, value: str | None) -> str | None:
+        if value and value.upper() not in SASL_MECHANISMS:
+            raise ValueError(f"expected one of {', '.join(SASL_MECHANISMS)}, got {value!r}")
+        return value.upper() if value else value
 
     @field_validator("lake")
     @classmethod

@@ -11,3 +11,8 @@ class ConfigError(F1PipeError):
     """A missing or bad setting, found before any work. Exit status 2."""
 
     exit_code = 2
+
+
+class LandingError(F1PipeError):
+    """One lake object could not be read into the warehouse (corrupt, unreadable): it is
+    reported and skipped."""

@@ -1,9 +1,12 @@
 """The pipeline's four steps, shared by ``f1pipe run`` and the Airflow DAG.
 
 produce (FastF1 -> Kafka) >> consume (Kafka -> lake) >> load (lake -> warehouse) >> check.
-Each step takes settings and plain values and returns a small summary; steps pass names
-(topics, lake and warehouse URLs), never data. Every step is idempotent: re-running them
-changes nothing in the warehouse (event ids, object names and MERGE keys are deterministic).
+Each step takes settings and plain values and returns its stage's own typed summary
+(:class:`~f1pipe.produce.ProduceSummary`, :class:`~f1pipe.kafka.consumer.ConsumeSummary`,
+:class:`~f1pipe.warehouse.loader.LoadSummary`, :class:`~f1pipe.warehouse.checks.CheckReport`);
+steps pass names (topics, lake and warehouse URLs), never data. Every step is idempotent:
+re-running them changes nothing in the warehouse (event ids, object names and MERGE keys
+are deterministic).
 """
 
 from __future__ import annotations
@@ -11,11 +14,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.sources.extract import SESSION_DATASETS
+
+if TYPE_CHECKING:
+    from f1pipe.kafka.consumer import ConsumeOptions, ConsumeSummary
+    from f1pipe.produce import ProduceSummary
+    from f1pipe.warehouse.checks import CheckReport
+    from f1pipe.warehouse.loader import LoadSummary
+
+T = TypeVar("T")
 
 # What FastF1 gives per session; the live datasets come from `f1pipe replay` / `live`.
 ALL_DATASETS = ("results", *SESSION_DATASETS)
@@ -38,6 +49,7 @@ class PipelineRequest:
     sessions: tuple[str, ...] = DEFAULT_SESSIONS
     datasets: tuple[str, ...] = ("results",)
     allow_missing: bool = False
+    lake_format: str = "jsonl"  # objects in the lake: jsonl or parquet
 
     def __post_init__(self) -> None:
         from f1pipe.sources.schedule import session_identifier
@@ -57,22 +69,29 @@ class PipelineRequest:
             )
 
 
-@dataclass
-class StepResult:
-    name: str
-    seconds: float
-    figures: dict[str, Any] = field(default_factory=dict)
+STEPS = ("produce", "consume", "load", "check")
 
 
 @dataclass
 class PipelineSummary:
-    steps: list[StepResult] = field(default_factory=list)
+    """What each step of a run returned (its own typed summary) and the seconds it took;
+    a step not run (yet) is None."""
 
-    def figure(self, step: str, name: str, default: Any = None) -> Any:
-        for result in self.steps:
-            if result.name == step:
-                return result.figures.get(name, default)
-        return default
+    produced: ProduceSummary | None = None
+    consumed: ConsumeSummary | None = None
+    loaded: LoadSummary | None = None
+    checked: CheckReport | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class PipelineFailed(F1PipeError):
+    """A step failed; ``summary`` holds what the steps before it (and it, if it returned)
+    did, so the caller can still report it."""
+
+    def __init__(self, message: str, summary: PipelineSummary, exit_code: int = 1):
+        super().__init__(message)
+        self.summary = summary
+        self.exit_code = exit_code
 
 
 def held_sessions(settings: Settings, request: PipelineRequest) -> list[str]:
@@ -97,103 +116,109 @@ def session_key(season: int, round: int, session: str) -> str:
     return f"{season}/{round}/{session}"
 
 
-def produce_step(settings: Settings, request: PipelineRequest) -> dict[str, Any]:
-    """FastF1 -> Kafka, for each requested session the schedule holds. Returns the topics
-    written, the messages delivered, the sessions produced (``"2024/12/R"``) and what was
-    not available; raises ProduceFailed (with the summary) as ``f1pipe produce`` does."""
-    from f1pipe.stream import producer
-    from f1pipe.stream.topics import topic_for
+def produced_sessions(summary: ProduceSummary) -> list[str]:
+    """The sessions (``"2024/12/R"``) of which some dataset was delivered: what the run's
+    checks judge."""
+    keys = [session_key(i.ref.season, i.ref.round, i.ref.session)
+            for i in summary.with_state("done")]
+    return list(dict.fromkeys(keys))
 
-    items = []
+
+def produce_step(settings: Settings, request: PipelineRequest) -> ProduceSummary:
+    """FastF1 -> Kafka, for each requested session the schedule holds. Returns the produce
+    summary: its ``topics`` are the ones to consume, its ``missing()`` items what FastF1
+    could not give, :func:`produced_sessions` the sessions to check."""
+    from f1pipe.produce import ProduceFailed, ProduceSummary, produce_results, produce_session
+
+    summary = ProduceSummary()
     rounds = [request.round] if request.round is not None else None
     session_sets = [d for d in request.datasets if d in SESSION_DATASETS]
     for code in held_sessions(settings, request):  # missing data is judged after all
-        if "results" in request.datasets:
-            items += producer.produce_results(settings, request.season, rounds=rounds,
-                                              session=code, allow_missing=True).items
-        if session_sets:
-            items += producer.produce_session(settings, request.season, request.round, code,
-                                              session_sets, allow_missing=True).items
-    summary = producer.ProduceSummary(items)
+        try:
+            if "results" in request.datasets:
+                summary.extend(produce_results(settings, request.season, rounds=rounds,
+                                               session=code, allow_missing=True))
+            if session_sets:
+                summary.extend(produce_session(settings, request.season, request.round,
+                                               code, session_sets, allow_missing=True))
+        except ProduceFailed as exc:  # undelivered or interrupted
+            summary.extend(exc.summary)
+            exc.summary = summary
+            raise
     problem = summary.problem(request.allow_missing)
     if problem:
-        raise producer.ProduceFailed(problem, summary)
-    sessions = [session_key(i.ref.season, i.ref.round, i.ref.session)
-                for i in summary.with_state("done")]
-    return {"topics": [topic_for(d, settings) for d in request.datasets],
-            "messages_produced": summary.delivered,
-            "sessions": list(dict.fromkeys(sessions)),
-            "not_available": summary.failed_labels()}
+        raise ProduceFailed(problem, summary)
+    return summary
 
 
-def consume_step(settings: Settings, topics: Sequence[str], until_idle: float = 5.0,
-                 flush_interval: float = 1.0, batch_size: int = 500) -> dict[str, Any]:
-    """Kafka -> lake until the topics are drained. Returns the lake URL and figures."""
-    from f1pipe.stream.consumer import consume
+def consume_step(settings: Settings, topics: Sequence[str],
+                 options: ConsumeOptions | None = None, lake_format: str = "jsonl"
+                 ) -> ConsumeSummary:
+    """Kafka -> lake (``settings.lake``) until the topics are drained; returns the consume
+    summary (its ``sink`` is the lake URL). ``options`` default to
+    :data:`~f1pipe.kafka.consumer.DRAIN`."""
+    from f1pipe.kafka.consumer import DRAIN, consume_with
 
-    summary = consume(settings, list(topics), settings.lake, batch_size=batch_size,
-                      flush_interval=flush_interval, until_idle=until_idle)
-    return {"lake": settings.lake, "records_consumed": summary.records,
-            "objects_written": summary.objects, "dead_letters": summary.dead_letters}
+    return consume_with(settings, list(topics), settings.lake, options or DRAIN, lake_format)
 
 
-def load_step(settings: Settings, lake: str | None = None) -> dict[str, Any]:
-    """Lake -> warehouse. Returns the warehouse URL and the rows loaded per table."""
+def load_step(settings: Settings, lake: str | None = None) -> LoadSummary:
+    """Lake -> warehouse (``settings.warehouse``); returns the load summary."""
     from f1pipe.warehouse import load
 
-    summary = load(settings, lake or settings.lake, settings.warehouse)
-    return {"warehouse": settings.warehouse, "objects_loaded": summary.objects_loaded,
-            "rows_loaded": summary.rows_total}
+    return load(settings, lake or settings.lake, settings.warehouse)
 
 
 class ChecksFailed(F1PipeError):
     """Checks failed on the sessions of this run; ``report`` holds the failing rows."""
 
-    def __init__(self, message: str, report: Any):
+    def __init__(self, message: str, report: CheckReport):
         super().__init__(message)
         self.report = report
 
 
 def check_step(settings: Settings, warehouse: str | None = None,
-               sessions: Sequence[str] | None = None) -> dict[str, Any]:
+               sessions: Sequence[str] | None = None) -> CheckReport:
     """Data-quality checks on ``sessions`` (``"2024/12/R"``; None: the whole warehouse), so a
-    run judges what it loaded, not what earlier runs left. Raises :class:`ChecksFailed`
-    naming the sessions and checks that failed."""
+    run judges what it loaded, not what earlier runs left. Returns the report; raises
+    :class:`ChecksFailed` naming the sessions and checks that failed."""
     from f1pipe.warehouse import run_checks
 
     report = run_checks(settings, warehouse or settings.warehouse, sessions=sessions)
     if not report.passed:
         raise ChecksFailed(f"data-quality checks failed: {report.failure_line()}; "
                            "the failing rows are listed above (again: f1pipe check)", report)
-    return {"sessions_checked": len(sessions) if sessions is not None else "all",
-            "checks_passed": report.passed_count}
+    return report
 
 
 def run_pipeline(settings: Settings, request: PipelineRequest,
                  on_step: Callable[[str], None] | None = None) -> PipelineSummary:
-    """Run the four steps in one process; returns figures and seconds per step. A step that
-    fails raises its error with ``summary`` set to the steps done so far (and the produce
-    figures of a failed produce), so the caller can still print them."""
+    """Run the four steps in one process; returns each step's summary and seconds.
+
+    Raises :class:`PipelineFailed` (carrying what was done so far) when a step fails.
+    """
     summary = PipelineSummary()
 
-    def step(name: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def step(name: str, work: Callable[[], T]) -> T:
         if on_step:
             on_step(name)
         started = time.perf_counter()
-        figures = work()
-        summary.steps.append(StepResult(name, time.perf_counter() - started, figures))
-        return figures
+        try:
+            return work()
+        except F1PipeError as exc:
+            failed = getattr(exc, "summary", None)
+            if name == "produce" and failed is not None:
+                summary.produced = failed
+            if name == "check" and hasattr(exc, "report"):
+                summary.checked = exc.report  # the failing rows, for the caller to show
+            raise PipelineFailed(str(exc), summary, exc.exit_code) from exc
+        finally:
+            summary.seconds[name] = time.perf_counter() - started
 
-    try:
-        produced = step("produce", lambda: produce_step(settings, request))
-        step("consume", lambda: consume_step(settings, produced["topics"]))
-        step("load", lambda: load_step(settings))
-        step("check", lambda: check_step(settings, sessions=produced["sessions"]))
-    except F1PipeError as exc:
-        failed = getattr(exc, "summary", None)  # ProduceFailed: what was produced anyway
-        if failed is not None and hasattr(failed, "failed_labels"):
-            summary.steps.append(StepResult("produce", 0.0, {
-                "messages_produced": failed.delivered, "not_available": failed.failed_labels()}))
-        exc.summary = summary
-        raise
+    summary.produced = step("produce", lambda: produce_step(settings, request))
+    summary.consumed = step("consume", lambda: consume_step(
+        settings, summary.produced.topics, lake_format=request.lake_format))
+    summary.loaded = step("load", lambda: load_step(settings))
+    summary.checked = step("check", lambda: check_step(
+        settings, sessions=produced_sessions(summary.produced)))
     return summary

@@ -2,48 +2,59 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.table import Table
 
 from f1pipe.config import Settings
 from f1pipe.pipeline import PipelineSummary
+from f1pipe.produce import ProduceItem
+
+
+def step_figures(summary: PipelineSummary) -> list[tuple[str, str]]:
+    """``(step, figures)`` of each step that ran, in order, for the run's table."""
+    rows = []
+    if (p := summary.produced) is not None:
+        rows.append(("produce", f"topics: {_short(p.topics)}, messages produced: {p.delivered}, "
+                                f"not available: {len(p.missing())}"))
+    if (c := summary.consumed) is not None:
+        rows.append(("consume", f"lake: {c.sink}, records consumed: {c.records}, objects "
+                                f"written: {c.objects}, dead letters: {c.dead_letters}"))
+    if (ld := summary.loaded) is not None:
+        rows.append(("load", f"objects loaded: {ld.objects_loaded}, rows loaded: "
+                             f"{ld.rows_total}"))
+    if (ch := summary.checked) is not None:
+        rows.append(("check", f"checks passed: {ch.passed_count}"))
+    return rows
 
 
 def print_pipeline_summary(summary: PipelineSummary, settings: Settings,
                            console: Console | None = None) -> None:
-    """One row per step: seconds taken and the step's figures."""
+    """One row per step: seconds taken and the step's figures; then what was missing."""
     console = console or Console()
     table = Table(title="f1pipe run")
     table.add_column("step")
     table.add_column("seconds", justify="right")
     table.add_column("figures")
-    for step in summary.steps:
-        figures = ", ".join(f"{k.replace('_', ' ')}: {_short(v)}" for k, v in step.figures.items())
-        table.add_row(step.name, f"{step.seconds:.1f}", figures)
+    for name, figures in step_figures(summary):
+        table.add_row(name, f"{summary.seconds.get(name, 0.0):.1f}", figures)
     console.print(table)
-    missing = summary.figure("produce", "not_available") or []
+    missing = summary.produced.missing() if summary.produced else []
     if missing:
         console.print(f"not available ({len(missing)}): {describe_missing(missing)}")
     console.print(f"lake: {settings.lake}   warehouse: {settings.warehouse}")
 
 
-def describe_missing(labels: list[str]) -> str:
-    """``2024 round 1 (Bahrain Grand Prix) R results`` labels, compacted per season and dataset
-    into round ranges: ``2024 R results: rounds 1, 3-11, 13-24``."""
+def describe_missing(items: Iterable[ProduceItem]) -> str:
+    """Items FastF1 could not give, compacted per season, session and dataset into round
+    ranges: ``2024 R results: rounds 1, 3-11, 13-24``."""
     groups: dict[str, list[int]] = {}
-    others = []
-    for label in labels:
-        match = re.fullmatch(r"(\d+) round (\d+) \(.*\) (\S+ \S+)", label)
-        if match is None:
-            others.append(label)
-            continue
-        season, round_, what = match.groups()
-        groups.setdefault(f"{season} {what}", []).append(int(round_))
-    parts = [f"{what}: round{'s' if len(rounds) > 1 else ''} {_ranges(sorted(rounds))}"
-             for what, rounds in groups.items()]
-    return "; ".join(parts + others)
+    for item in items:
+        what = f"{item.ref.season} {item.ref.session} {item.dataset}"
+        groups.setdefault(what, []).append(item.ref.round)
+    return "; ".join(f"{what}: round{'s' if len(rounds) > 1 else ''} {_ranges(sorted(rounds))}"
+                     for what, rounds in groups.items())
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -56,12 +67,8 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _short(value) -> str:
-    if isinstance(value, list):
-        return str(len(value)) if len(value) > 4 else ", ".join(map(str, value)) or "none"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    return str(value)
+def _short(values: list) -> str:
+    return str(len(values)) if len(values) > 4 else ", ".join(map(str, values)) or "none"
 
 
 def where_line(settings: Settings) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -33,18 +35,16 @@ class SchemaRef(BaseModel):
 class Payload(BaseModel):
     """Base of every payload model.
 
-    Subclasses set ``schema_name``/``schema_version``, ``dataset`` (the CLI name and, after
-    ``F1PIPE_TOPIC_PREFIX``, the topic name: see ``stream.topics.topic_for``), the field
-    names making the natural key of the fact (``key_fields``) and the Kafka key
-    (``partition_key_fields``: a prefix of the natural key, so one driver's messages stay
-    ordered in one partition).
+    Subclasses set ``schema_name``/``schema_version``, the field names making the natural
+    key of the fact (``key_fields``) and the Kafka key (``partition_key_fields``: a prefix of
+    the natural key, so one driver's messages stay ordered in one partition). Which dataset,
+    topic and tables a schema belongs to is said once, in :data:`DATASETS`.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     schema_name: ClassVar[str]
     schema_version: ClassVar[int]
-    dataset: ClassVar[str]
     key_fields: ClassVar[tuple[str, ...]]
     partition_key_fields: ClassVar[tuple[str, ...]]
 
@@ -121,7 +121,6 @@ class ResultV1(SessionTyped, Payload):
 
     schema_name: ClassVar[str] = "result"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "results"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
 
@@ -159,7 +158,6 @@ class LapV1(SessionTyped, Payload):
 
     schema_name: ClassVar[str] = "lap"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "laps"
     key_fields: ClassVar[tuple[str, ...]] = (
         "season", "round", "session", "driver_number", "lap_number",
     )
@@ -201,7 +199,6 @@ class RaceControlMessageV1(Payload):
 
     schema_name: ClassVar[str] = "race_control_message"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "race_control"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "message_index")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
@@ -222,7 +219,6 @@ class WeatherV1(Payload):
 
     schema_name: ClassVar[str] = "weather"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "weather"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
@@ -241,7 +237,6 @@ class TrackStatusV1(Payload):
 
     schema_name: ClassVar[str] = "track_status"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "track_status"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "session_time_ms")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
@@ -265,7 +260,6 @@ class LiveUpdateV1(Payload):
 
     schema_name: ClassVar[str] = "live_update"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "live_updates"
     key_fields: ClassVar[tuple[str, ...]] = (
         "season", "round", "session", "feed_topic", "stream_index", "subject",
     )
@@ -279,6 +273,12 @@ class LiveUpdateV1(Payload):
     session_time_ms: int  # ms since the start of the session's recorded streams
     time_utc: str | None = None  # ISO 8601, UTC: when it happened
     data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
+
+
+def feed_page(feed_topic: str) -> str:
+    """The snake-case name of a feed topic, as FastF1 names its page and f1pipe its Kafka
+    topic: ``"TimingData"`` -> ``"timing_data"``, ``"CarData.z"`` -> ``"car_data"``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", feed_topic.removesuffix(".z")).lower()
 
 
 class TowerRow(BaseModel):
@@ -321,7 +321,6 @@ class LiveTimingSnapshotV1(TowerRow, Payload):
 
     schema_name: ClassVar[str] = "live_timing_snapshot"
     schema_version: ClassVar[int] = 1
-    dataset: ClassVar[str] = "live_timing"
     key_fields: ClassVar[tuple[str, ...]] = ("season", "round", "session", "driver_number")
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
 
@@ -330,16 +329,43 @@ class LiveTimingSnapshotV1(TowerRow, Payload):
     status: str  # "running", "in pit", "pit out", "knocked out", "retired"
 
 
-PAYLOADS: tuple[type[Payload], ...] = (
-    ResultV1, LapV1, RaceControlMessageV1, WeatherV1, TrackStatusV1,
-    LiveUpdateV1, LiveTimingSnapshotV1,
+@dataclass(frozen=True)
+class Dataset:
+    """One fact of the pipeline under all its names: one row of :data:`DATASETS`."""
+
+    name: str  # the CLI's name, e.g. "laps"
+    schema: type[Payload]  # the message schema of its topic
+    # Topic after F1PIPE_TOPIC_PREFIX; None: KAFKA_TOPIC (the seed's name); "live.*": one
+    # topic per feed topic (``kafka.topics.live_topic``).
+    topic: str | None
+    raw_table: str  # warehouse table of every landed record, as JSON
+    model_table: str  # warehouse table of the facts, one row per natural key
+    origin: str  # "fastf1" (produce), "live" (replay / live feed) or "tower" (snapshots)
+
+
+DATASETS: tuple[Dataset, ...] = (
+    Dataset("results", ResultV1, None, "raw_results", "f1_results", "fastf1"),
+    Dataset("laps", LapV1, "laps", "raw_laps", "laps", "fastf1"),
+    Dataset("race_control", RaceControlMessageV1, "race_control", "raw_race_control",
+            "race_control_messages", "fastf1"),
+    Dataset("weather", WeatherV1, "weather", "raw_weather", "weather", "fastf1"),
+    Dataset("track_status", TrackStatusV1, "track_status", "raw_track_status", "track_status",
+            "fastf1"),
+    Dataset("live_updates", LiveUpdateV1, "live.*", "raw_live_updates", "live_updates", "live"),
+    Dataset("live_timing", LiveTimingSnapshotV1, "live_timing", "raw_live_timing",
+            "live_timing", "tower"),
 )
+BY_NAME: dict[str, Dataset] = {d.name: d for d in DATASETS}
 BY_SCHEMA: dict[tuple[str, int], type[Payload]] = {
-    (p.schema_name, p.schema_version): p for p in PAYLOADS
+    (d.schema.schema_name, d.schema.schema_version): d.schema for d in DATASETS
 }
-BY_DATASET: dict[str, type[Payload]] = {p.dataset: p for p in PAYLOADS}
 ENVELOPE_FIELDS = ("schema", "event_id", "produced_at", "source")
-DEAD_LETTER_TOPIC = "f1.dlq"
+
+
+def dataset_of(payload: type[Payload] | Payload) -> Dataset:
+    """The registry row of a payload model (or payload)."""
+    cls = payload if isinstance(payload, type) else type(payload)
+    return next(d for d in DATASETS if d.schema is cls)
 
 
 class SchemaError(ValueError):

@@ -95,3 +95,19 @@ def test_bad_param_fails_with_validation_error(pipeline_env):
     assert done.returncode != 0
     assert result.get("state") != "success"
     assert "ParamValidationError" in done.stdout + done.stderr
+
+
+def test_the_dags_choices_match_f1pipes_own():
+    """The DAG file keeps its dataset and session lists literal (it parses without f1pipe):
+    they must not drift from the pipeline's."""
+    import ast
+
+    from f1pipe.pipeline import ALL_DATASETS
+    from f1pipe.sources.schedule import SESSION_NAMES
+
+    tree = ast.parse((DAGS / "f1_pipeline.py").read_text())
+    lists = {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body
+             if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+             and node.targets[0].id in ("DATASETS", "SESSIONS")}
+    assert lists["DATASETS"] == list(ALL_DATASETS)
+    assert sorted(lists["SESSIONS"]) == sorted(SESSION_NAMES)

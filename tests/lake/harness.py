@@ -13,8 +13,8 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from f1pipe.config import Settings
+from f1pipe.kafka.topics import ensure_topics
 from f1pipe.lake.s3 import s3_client
-from f1pipe.stream.topics import ensure_topics
 from tests.lake.laps import lap_message
 
 PARTITIONS = 3

@@ -19,9 +19,9 @@ from f1pipe.sources.live_timing import (
     page_name,
     read_session,
     resolve_topics,
-    session_time_ms,
     split_update,
 )
+from f1pipe.times import stamp_ms as session_time_ms
 from tests.fixtures.fastf1 import recorded_dir
 
 # Lines per recorded stream of the 2018 Azerbaijan GP race (checked with FastF1 directly).

@@ -10,8 +10,8 @@ import sys
 import pytest
 from confluent_kafka import Consumer, Producer
 
+from f1pipe.kafka.topics import ensure_topics
 from f1pipe.stack.ports import free_ports
-from f1pipe.stream.topics import ensure_topics
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:

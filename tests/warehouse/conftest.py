@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from f1pipe.config import Settings, load_settings
+from f1pipe.kafka.topics import topic_for
 from f1pipe.sources import extract
-from f1pipe.stream.topics import topic_for
 from tests.warehouse.lakefiles import as_records, lake_objects, write_folder
 
 SESSIONS = [

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.warehouse.test_errors import run_cli
+from tests.warehouse.harness import run_cli
 
 # Recorded F1 data through both warehouses: seconds per test, not milliseconds.
 pytestmark = pytest.mark.integration

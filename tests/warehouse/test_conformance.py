@@ -9,6 +9,7 @@ import pytest
 from f1pipe.warehouse import load, query, run_checks
 from f1pipe.warehouse.standings import season_standings
 from tests.warehouse.conftest import duckdb_warehouse, objects_of
+from tests.warehouse.harness import IDENTICAL_QUERIES
 from tests.warehouse.lakefiles import write_folder
 
 # Recorded F1 data through both warehouses: seconds per test, not milliseconds.
@@ -120,18 +121,6 @@ def test_parquet_lake_loads_the_same(warehouse, tmp_path, recorded_messages, fmt
     assert summary.failed == []
     assert summary.table_rows["f1_results"] == 60
     assert {t: summary.table_rows[t] for t in COUNTS_2018_R4} == COUNTS_2018_R4
-
-
-IDENTICAL_QUERIES = [
-    "SELECT * FROM f1_results ORDER BY season, round, session, driver_number",
-    "SELECT * FROM laps ORDER BY season, round, session, driver_number, lap_number",
-    "SELECT * FROM race_control_messages ORDER BY season, round, session, message_index",
-    "SELECT * FROM track_status ORDER BY season, round, session, session_time_ms",
-    "SELECT team_name, SUM(points) AS points, COUNT(*) AS results FROM f1_results "
-    "GROUP BY team_name ORDER BY points DESC, team_name",
-    "SELECT driver_number, COUNT(*) AS laps, MIN(lap_time_ms) AS best FROM laps "
-    "GROUP BY driver_number ORDER BY driver_number",
-]
 
 
 def test_duckdb_and_snowflake_answer_alike(recorded_lake, tmp_path, fakesnow_account):

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from f1pipe.config import load_settings
 from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.warehouse import load, query, run_checks
-
-F1PIPE = [sys.executable, "-m", "f1pipe.cli"]
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    """Run ``f1pipe`` in a subprocess; returns the CompletedProcess (text)."""
-    full_env = {**os.environ, "F1PIPE_ENV_FILE": "/dev/null", **(env or {})}
-    return subprocess.run([*F1PIPE, *args], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=120)
-
-
-def one_error_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("error: "), stderr
-    assert "Traceback" not in stderr
-    return lines[0]
+from tests.warehouse.harness import one_error_line, run_cli
 
 
 def test_snowflake_login_failure_is_one_line(snowflake_wrong_password, tmp_path):

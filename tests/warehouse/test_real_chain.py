@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from f1pipe.stream.consumer import consume
-from f1pipe.stream.producer import produce_messages
-from f1pipe.stream.topics import topic_for
+from f1pipe.kafka.consumer import consume
+from f1pipe.kafka.topics import topic_for
+from f1pipe.produce import produce_messages
 from f1pipe.warehouse import load, query, run_checks
 from tests.warehouse.conftest import duckdb_warehouse
-from tests.warehouse.test_conformance import IDENTICAL_QUERIES
+from tests.warehouse.harness import IDENTICAL_QUERIES
 
 pytestmark = pytest.mark.integration
 EXPECTED = {"f1_results": 60, "laps": 848, "race_control_messages": 109, "track_status": 22}

@@ -64,11 +64,13 @@ def test_duckdb_reads_the_same_fields_with_its_own_json_access():
 
 
 def test_every_schema_has_a_model_table_keyed_by_its_natural_key():
-    from f1pipe.schemas import PAYLOADS
+    from f1pipe.schemas import DATASETS
 
     by_schema = {t.schema_name: t for t in MODEL}
-    for payload in PAYLOADS:
+    for dataset in DATASETS:
+        payload = dataset.schema
         table = by_schema[payload.schema_name]
+        assert (table.name, table.raw) == (dataset.model_table, dataset.raw_table)
         assert table.key == payload.key_fields
         assert set(payload.model_fields) <= set(table.column_names)
     assert BY_NAME["f1_results"].raw == "raw_results"

@@ -50,7 +50,7 @@ class LakeRecord:
         }
 
 
-def check_format(fmt: str) -> str:
+def check_file_format(fmt: str) -> str:
     """Return ``fmt`` if it is a known format, else raise :class:`ConfigError`."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown lake format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -59,7 +59,7 @@ def check_format(fmt: str) -> str:
 
 def encode(records: list[LakeRecord], fmt: str) -> bytes:
     """The bytes of one lake object holding ``records`` in format ``fmt``."""
-    if check_format(fmt) == "jsonl":
+    if check_file_format(fmt) == "jsonl":
         return encode_jsonl(records)
     return encode_parquet(records)
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from f1pipe.errors import F1PipeError
 from f1pipe.lake.naming import object_name
-from f1pipe.lake.records import LakeRecord, check_format, encode
+from f1pipe.lake.records import LakeRecord, check_file_format, encode
 
 log = logging.getLogger(__name__)
 
-TopicPartition = tuple[str, int]
+TP = tuple[str, int]
 
 
 class SinkError(F1PipeError):
@@ -53,18 +53,18 @@ class Sink(ABC):
         """Take one record into its partition's batch (nothing is stored yet)."""
 
     @abstractmethod
-    def pending(self, tp: TopicPartition) -> int:
+    def pending(self, tp: TP) -> int:
         """Number of records waiting in ``tp``'s batch."""
 
     @abstractmethod
-    def flush(self, tp: TopicPartition) -> list[str]:
+    def flush(self, tp: TP) -> list[str]:
         """Durably store ``tp``'s batch; returns the names of the objects written.
 
         Raises :class:`SinkError` when retries run out; the batch is then kept.
         """
 
     @abstractmethod
-    def discard(self, tp: TopicPartition) -> None:
+    def discard(self, tp: TP) -> None:
         """Forget ``tp``'s batch without storing it (the partition went to someone else)."""
 
 
@@ -73,10 +73,10 @@ class BatchingSink(Sink):
 
     def __init__(self, fmt: str = "jsonl", retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep):
-        self.fmt = check_format(fmt)
+        self.fmt = check_file_format(fmt)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._batches: dict[TopicPartition, list[LakeRecord]] = {}
+        self._batches: dict[TP, list[LakeRecord]] = {}
 
     @abstractmethod
     def put_object(self, name: str, data: bytes) -> None:
@@ -89,13 +89,13 @@ class BatchingSink(Sink):
     def add(self, record: LakeRecord) -> None:
         self._batches.setdefault((record.topic, record.partition), []).append(record)
 
-    def pending(self, tp: TopicPartition) -> int:
+    def pending(self, tp: TP) -> int:
         return len(self._batches.get(tp, ()))
 
-    def discard(self, tp: TopicPartition) -> None:
+    def discard(self, tp: TP) -> None:
         self._batches.pop(tp, None)
 
-    def flush(self, tp: TopicPartition) -> list[str]:
+    def flush(self, tp: TP) -> list[str]:
         batch = self._batches.get(tp)
         if not batch:
             return []

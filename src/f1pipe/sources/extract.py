@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import fastf1
 
+from f1pipe.codec import keyed
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import Payload, make_message
+from f1pipe.schemas import Payload
 from f1pipe.sources import laps, race_control, results, track_status, weather
 from f1pipe.sources.loading import LoadedSession, load_session
 from f1pipe.sources.schedule import SessionRef, select_events
@@ -44,10 +45,11 @@ def session_ref(season: int, round: int, session: str = "R") -> SessionRef:
 
 
 def messages_of(loaded: LoadedSession, dataset: str,
-                produced_at: datetime | None = None) -> list[dict]:
-    """Envelope messages of one dataset of a loaded session (F1PipeError when missing)."""
+                produced_at: datetime | None = None) -> list[tuple[str, dict]]:
+    """``(Kafka key, envelope message)`` of each fact of one dataset of a loaded session
+    (F1PipeError when missing): built from the payloads, so nobody re-validates them."""
     produced_at = produced_at or datetime.now(UTC)
-    return [make_message(p, SOURCE, produced_at) for p in BUILDERS[dataset](loaded)]
+    return [keyed(p, SOURCE, produced_at) for p in BUILDERS[dataset](loaded)]
 
 
 def extract(dataset: str, season: int, round: int, session: str = "R") -> list[dict]:
@@ -56,4 +58,4 @@ def extract(dataset: str, season: int, round: int, session: str = "R") -> list[d
     reason when the data cannot be loaded."""
     (dataset,) = check_datasets([dataset])
     loaded = load_session(session_ref(season, round, session), [dataset])
-    return messages_of(loaded, dataset)
+    return [message for _key, message in messages_of(loaded, dataset)]

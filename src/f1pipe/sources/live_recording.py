@@ -18,6 +18,7 @@ from typing import Any
 
 from f1pipe.errors import F1PipeError
 from f1pipe.sources.live_timing import FeedUpdate, decode_z
+from f1pipe.times import parse_utc
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def feed_message(topic: Any, data: Any, stamp: Any) -> tuple[str, dict[str, Any]
     subscription's initial state, whose data is JSON text); ValueError says what is wrong."""
     if not isinstance(topic, str) or not topic:
         raise ValueError("topic is not a name")
-    return topic, _data(topic, data, initial=stamp == ""), _time(stamp)
+    when = None if stamp == "" else parse_utc(stamp, strict=True)
+    return topic, _data(topic, data, initial=stamp == ""), when
 
 
 def _data(topic: str, data: Any, initial: bool) -> dict[str, Any]:
@@ -85,18 +87,6 @@ def _data(topic: str, data: Any, initial: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{topic} data is a {type(data).__name__}, expected an object")
     return data
-
-
-def _time(stamp: Any) -> datetime | None:
-    if stamp == "":
-        return None
-    if not isinstance(stamp, str):
-        raise ValueError("time stamp is not text")
-    try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"bad time stamp {stamp!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def read_messages(path: Path) -> tuple[list[Message], list[BadLine]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,9 +24,10 @@ import fastf1
 from fastf1 import _api as fastf1_api
 
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import LiveUpdateV1
+from f1pipe.schemas import LiveUpdateV1, feed_page
 from f1pipe.sources.fastf1_cache import captured_fastf1_warnings
 from f1pipe.sources.schedule import SessionRef
+from f1pipe.times import parse_utc, stamp_ms
 
 STREAM_SUFFIX = ".jsonStream"
 # FastF1 page name -> feed topic name, e.g. "timing_data" -> "TimingData", "car_data" ->
@@ -45,7 +45,6 @@ TOPIC_ORDER = ("SessionInfo", "SessionData", "SessionStatus", "DriverList", "Tim
 LINES_TOPICS = frozenset({"TimingData", "TimingAppData", "TimingStats"})
 TOP_LEVEL_DRIVER_TOPICS = frozenset({"DriverList"})
 SESSION_SUBJECT = "session"
-_STAMP = re.compile(r"^(\d+):(\d{2}):(\d{2})\.(\d{3})$")
 STAMP_LENGTH = len("00:00:00.000")
 
 
@@ -75,21 +74,10 @@ def decode_z(text: str) -> dict[str, Any]:
     return data
 
 
-def session_time_ms(stamp: str) -> int:
-    """``"01:02:03.456"`` (the streams' time stamps) -> 3723456 ms."""
-    match = _STAMP.match(stamp.strip())
-    if not match:
-        raise ValueError(f"bad stream time stamp {stamp!r}, expected HH:MM:SS.mmm")
-    h, m, s, ms = (int(g) for g in match.groups())
-    return ((h * 60 + m) * 60 + s) * 1000 + ms
-
-
 def page_name(feed_topic: str) -> str:
     """The snake-case name of a feed topic, as FastF1 names its page: ``"TimingData"`` ->
     ``"timing_data"``, ``"CarData.z"`` -> ``"car_data"``, ``"TopThree"`` -> ``"top_three"``."""
-    if feed_topic in PAGES:
-        return PAGES[feed_topic]
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", feed_topic.removesuffix(".z")).lower()
+    return PAGES.get(feed_topic) or feed_page(feed_topic)
 
 
 def resolve_topics(names: Iterable[str] | None) -> list[str]:
@@ -125,7 +113,7 @@ def fetch_stream(api_path: str, feed_topic: str) -> list[FeedUpdate] | None:
             stamp, data = entry
         if not isinstance(data, dict):
             data = {"value": data}
-        updates.append(FeedUpdate(feed_topic, index, session_time_ms(stamp), data))
+        updates.append(FeedUpdate(feed_topic, index, stamp_ms(stamp), data))
     return updates
 
 
@@ -195,22 +183,12 @@ def stream_start_utc(updates: Iterable[FeedUpdate]) -> datetime | None:
         messages = update.data.get("Messages")
         entries = messages.values() if isinstance(messages, dict) else messages or []
         for entry in entries:
-            utc = _parse_utc(entry.get("Utc")) if isinstance(entry, dict) else None
+            utc = parse_utc(entry.get("Utc")) if isinstance(entry, dict) else None
             if utc is not None:
                 offsets.append(utc - timedelta(milliseconds=update.session_time_ms))
     if not offsets:
         return None
     return sorted(offsets)[len(offsets) // 2]
-
-
-def _parse_utc(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def split_update(feed_topic: str, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -9,14 +9,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from f1pipe.config import Settings
-from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.errors import ConfigError
 from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse.dialect import Dialect
-
-
-class LandingError(F1PipeError):
-    """One lake object could not be read (corrupt, unreadable): it is reported and skipped."""
 
 
 class Destination(Protocol):

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from f1pipe.config import Settings
+from f1pipe.errors import LandingError
 from f1pipe.lake.listing import LakeObject, list_objects
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse import sql
-from f1pipe.warehouse.destination import Destination, LandingError, connect
+from f1pipe.warehouse.destination import Destination, connect
 from f1pipe.warehouse.model import MODEL
 
 Log = Callable[[str], None]

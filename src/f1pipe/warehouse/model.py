@@ -1,9 +1,10 @@
 """The warehouse model as data: one definition, from which both destinations' SQL is generated.
 
-Each model table comes from one message schema (``schemas.BY_SCHEMA``): its columns are the
-payload fields (same names, typed), plus the envelope and Kafka coordinates of the version
-kept. Types are logical (``int``, ``float``, ``string``, ``bool``, ``timestamp``, ``json``); each
-destination's :class:`~f1pipe.warehouse.dialect.Dialect` maps them to its own SQL types.
+Each model table comes from one row of the dataset registry (``schemas.DATASETS``: its
+schema, raw table and model table names): its columns are the payload fields (same names,
+typed), plus the envelope and Kafka coordinates of the version kept. Types are logical
+(``int``, ``float``, ``string``, ``bool``, ``timestamp``, ``json``); each destination's
+:class:`~f1pipe.warehouse.dialect.Dialect` maps them to its own SQL types.
 """
 
 from __future__ import annotations
@@ -57,15 +58,6 @@ RAW_COLUMNS = (
     Column("load_id", "string", ""),
     Column("loaded_at", "timestamp", ""),
 )
-TABLE_NAMES = {
-    "result": "f1_results",
-    "lap": "laps",
-    "race_control_message": "race_control_messages",
-    "weather": "weather",
-    "track_status": "track_status",
-    "live_update": "live_updates",
-    "live_timing_snapshot": "live_timing",
-}
 # Payload fields holding a JSON object (the live feed's update): kept as JSON / VARIANT.
 JSON_FIELDS = frozenset({"data"})
 
@@ -80,18 +72,19 @@ def _logical_type(field: str, annotation: object) -> str:
     return _PY_TYPES[annotation]
 
 
-def _table_for(payload: type[schemas.Payload]) -> ModelTable:
+def _table_for(dataset: schemas.Dataset) -> ModelTable:
+    payload = dataset.schema
     fields = payload.model_fields
     ordered = list(payload.key_fields) + [f for f in fields if f not in payload.key_fields]
     columns = tuple(Column(f, _logical_type(f, fields[f].annotation), f) for f in ordered)
     return ModelTable(
-        name=TABLE_NAMES[payload.schema_name],
-        raw=f"raw_{payload.dataset}",
+        name=dataset.model_table,
+        raw=dataset.raw_table,
         schema_name=payload.schema_name,
         key=payload.key_fields,
         columns=columns + META_COLUMNS,
     )
 
 
-MODEL: tuple[ModelTable, ...] = tuple(_table_for(p) for p in schemas.PAYLOADS)
+MODEL: tuple[ModelTable, ...] = tuple(_table_for(d) for d in schemas.DATASETS)
 BY_NAME: dict[str, ModelTable] = {t.name: t for t in MODEL}

@@ -17,7 +17,7 @@ from f1pipe.errors import F1PipeError
 FORMATS = ("table", "csv", "json")
 
 
-def check_format(fmt: str) -> str:
+def check_output_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise F1PipeError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     return fmt
@@ -36,7 +36,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str, title: str | None = 
            out: TextIO | None = None) -> None:
     """Write the rows in ``fmt`` (table, csv or json) to ``out`` (stdout by default)."""
     out = out or sys.stdout
-    if check_format(fmt) == "csv":
+    if check_output_format(fmt) == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([[plain(v) for v in row] for row in rows])

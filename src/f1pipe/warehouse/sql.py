@@ -82,11 +82,6 @@ def route_landing(d: Dialect, table: ModelTable) -> str:
     )
 
 
-def count_unrouted(d: Dialect, schema_names: list[str]) -> str:
-    known = ", ".join(f"'{name}'" for name in schema_names)
-    return f"SELECT COUNT(*) FROM {LANDING} WHERE COALESCE({d.schema_name}, '') NOT IN ({known})"
-
-
 def merge(d: Dialect, table: ModelTable) -> str:
     """MERGE this load's raw rows into the model table. Parameter: load id.
 

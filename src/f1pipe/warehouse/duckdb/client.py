@@ -10,10 +10,9 @@ from typing import Any
 import duckdb
 
 from f1pipe.config import Settings
-from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.errors import ConfigError, F1PipeError, LandingError
 from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
-from f1pipe.warehouse.destination import LandingError
 from f1pipe.warehouse.duckdb import DIALECT
 from f1pipe.warehouse.duckdb.sql import land_object
 

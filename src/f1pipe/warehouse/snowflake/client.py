@@ -9,10 +9,9 @@ import snowflake.connector
 from snowflake.connector.errors import Error
 
 from f1pipe.config import Settings
-from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.errors import ConfigError, F1PipeError, LandingError
 from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
-from f1pipe.warehouse.destination import LandingError
 from f1pipe.warehouse.snowflake import DIALECT
 from f1pipe.warehouse.snowflake import sql as sf
 

@@ -1,0 +1,382 @@
+"""The lake consumer: Kafka topics -> object store, committing offsets only after writes.
+
+Messages are validated against their schema; good ones are batched per Kafka partition and
+stored as objects named by their first offset (see :mod:`f1pipe.lake.naming`); bad ones go
+to the dead-letter topic. A batch is flushed at ``batch_size`` records, ``flush_interval``
+seconds after its first record, when its partition is revoked, and on shutdown; offsets are
+committed synchronously after the flush. Delivery guarantee: no record is lost; a record is
+stored twice only if a crash moved batch boundaries (a rewrite otherwise replaces the same
+object).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+
+from f1pipe import codec
+from f1pipe.config import Settings
+from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.kafka.checkpoint import Checkpoint
+from f1pipe.kafka.dead_letter import DeadLetterProducer
+from f1pipe.kafka.signals import stop_on_signals
+from f1pipe.kafka.topics import ensure_topics, existing_topics, topic_schema
+from f1pipe.lake import RetryPolicy, Sink, open_sink
+from f1pipe.lake.records import LakeRecord, check_file_format
+from f1pipe.lake.sink import TP
+from f1pipe.schemas import ENVELOPE_FIELDS, Payload, SchemaError, validate_message
+
+log = logging.getLogger(__name__)
+
+JOIN_TIMEOUT_S = 60.0  # with --until-idle: give up if the group never assigns partitions
+SESSION_TIMEOUT_MS = 10_000
+PROGRESS_EVERY_S = 5.0
+FETCH_MAX_MESSAGES = 500
+
+
+@dataclass
+class ConsumeSummary:
+    """What a run did: records stored, objects written, dead letters sent, seconds taken,
+    and where (``sink``: the lake URL)."""
+
+    records: int = 0
+    objects: int = 0
+    dead_letters: int = 0
+    elapsed_s: float = 0.0
+    sink: str = ""
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ConsumeOptions:
+    """How the lake consumer batches and when it stops. The defaults are the one default
+    set (``f1pipe consume``, ``f1pipe run``, the DAG): objects of up to 500 records per Kafka
+    partition, each flushed at most 1 s after its first record."""
+
+    batch_size: int = 500  # records per object (per Kafka partition)
+    flush_interval_s: float = 1.0  # max age of a batch's first record, seconds
+    until_idle_s: float | None = None  # stop after this long with nothing new, seconds
+    group: str | None = None  # consumer group (default F1PIPE_CONSUMER_GROUP)
+
+    def check(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.flush_interval_s <= 0:
+            raise ConfigError(f"--flush-interval must be positive, got {self.flush_interval_s}")
+        if self.until_idle_s is not None and self.until_idle_s <= 0:
+            raise ConfigError(f"--until-idle must be positive, got {self.until_idle_s}")
+
+    @property
+    def poll_timeout_s(self) -> float:
+        """How long one poll waits: short enough to honour the interval and idle time."""
+        limits = [1.0, self.flush_interval_s / 2]
+        if self.until_idle_s is not None:
+            limits.append(self.until_idle_s / 4)
+        return max(0.05, min(limits))
+
+
+# The batch pipeline's consume step: the defaults, stopping once the topics are drained.
+DRAIN = ConsumeOptions(until_idle_s=5.0)
+_DEFAULT = ConsumeOptions()
+
+
+def consume(settings: Settings, topics: list[str], sink_url: str, *,
+            batch_size: int = _DEFAULT.batch_size,
+            flush_interval: float = _DEFAULT.flush_interval_s, fmt: str = "jsonl",
+            until_idle: float | None = None, group: str | None = None,
+            retry: RetryPolicy | None = None,
+            on_progress: Callable[[str], None] | None = None) -> ConsumeSummary:
+    """Consume ``topics`` into the lake at ``sink_url`` until stopped or idle (keyword form
+    of :func:`consume_with`)."""
+    options = ConsumeOptions(batch_size, flush_interval, until_idle, group)
+    return consume_with(settings, topics, sink_url, options, fmt, retry, on_progress)
+
+
+def consume_with(settings: Settings, topics: list[str], sink_url: str,
+                 options: ConsumeOptions, fmt: str = "jsonl", retry: RetryPolicy | None = None,
+                 on_progress: Callable[[str], None] | None = None) -> ConsumeSummary:
+    """Consume ``topics`` into the lake at ``sink_url`` until stopped or idle.
+
+    Stops on SIGTERM/SIGINT (flush, commit, close), after ``options.until_idle_s`` seconds
+    without a new message, or with :class:`F1PipeError` when storage fails after its retries
+    (nothing unstored is committed). Returns the run's :class:`ConsumeSummary`.
+    """
+    options.check()
+    if not topics:
+        raise ConfigError("no topics to consume: pass --topics T1,T2")
+    sink = open_sink(sink_url, settings, check_file_format(fmt), retry)
+    sink.check()
+    run = LakeConsumer(settings, topics, sink, options, on_progress or log.info)
+    summary = run.run()
+    summary.sink = sink_url
+    return summary
+
+
+def consumer_config(settings: Settings, group: str | None) -> dict:
+    """librdkafka settings: manual commits only, start from the earliest offset."""
+    conf = {
+        **settings.kafka_client_config(),
+        "group.id": group or settings.consumer_group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        # A member that died is dropped after 10 s (librdkafka's default is 45 s), so a
+        # consumer restarted after a crash gets its partitions back quickly.
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 4,
+    }
+    if settings.consumer_instance_id:
+        conf["group.instance.id"] = settings.consumer_instance_id
+    return conf
+
+
+def to_lake_record(message: Message, expected: type[Payload] | None = None
+                   ) -> LakeRecord | str:
+    """The message as a lake record, or the one-line reason it cannot be stored.
+
+    ``expected``: the one schema the message's topic takes (None: any known schema).
+    """
+    raw = message.value()
+    if raw is None:
+        return "empty message (no value)"
+    try:
+        decoded = codec.decode(raw)
+    except codec.DecodeError as exc:
+        return f"not valid JSON: {exc}"
+    try:
+        payload = validate_message(decoded)
+    except SchemaError as exc:
+        return f"schema violation: {exc}"
+    if expected is not None and not isinstance(payload, expected):
+        return (f"wrong schema for topic {message.topic()}: {payload.schema_name} "
+                f"v{payload.schema_version}, the topic takes {expected.schema_name} only")
+    envelope = {name: decoded[name] for name in ENVELOPE_FIELDS}
+    return LakeRecord(message.topic(), message.partition(), message.offset(),
+                      message.timestamp()[1], payload, envelope)
+
+
+class LakeConsumer:
+    """One consumer-group member writing its partitions to a sink."""
+
+    def __init__(self, settings: Settings, topics: list[str], sink: Sink,
+                 options: ConsumeOptions, on_progress: Callable[[str], None]):
+        self.settings = settings
+        self.topics = topics
+        self.sink = sink
+        self.options = options
+        self.on_progress = on_progress
+        self.summary = ConsumeSummary()
+        self.assigned: set[TP] = set()
+        self.joined_at: float | None = None
+        self.last_activity = time.monotonic()
+        self.stop_requested = False
+        self.failed = False
+        self._schemas: dict[str, type[Payload] | None] = {}
+        self.consumer = Consumer(consumer_config(settings, options.group))
+        self.dead_letters = DeadLetterProducer(settings)
+        self.checkpoint = Checkpoint(self.consumer, sink, self.dead_letters)
+
+    def run(self) -> ConsumeSummary:
+        """Consume until stopped or idle; returns the summary. Closes the consumer."""
+        started = time.monotonic()
+        progress = Progress(self, started)
+        try:
+            self._check_topics()
+            ensure_topics(self.settings, [self.settings.dead_letter_topic])
+            self.consumer.subscribe(self.topics, on_assign=self._on_assign,
+                                    on_revoke=self._on_revoke, on_lost=self._on_lost)
+            with stop_on_signals(self.request_stop):
+                self._loop(started, progress)
+                self._commit(self.checkpoint.tracked())
+            progress.report()
+        except BaseException:
+            self.failed = True
+            raise
+        finally:
+            self.summary.elapsed_s = time.monotonic() - started
+            self._close()
+        return self.summary
+
+    def stop(self) -> None:
+        """Finish the current poll, then flush, commit and close (from any thread)."""
+        self.stop_requested = True
+
+    def request_stop(self) -> None:
+        """Finish the current poll, then flush, commit and close (a second request aborts)."""
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+
+    def _loop(self, started: float, progress: Progress) -> None:
+        while not self.stop_requested:
+            messages = self.consumer.consume(FETCH_MAX_MESSAGES, self.options.poll_timeout_s)
+            for message in messages:
+                self._handle(message)
+            self._commit(self.checkpoint.due(self.options.flush_interval_s))
+            progress.maybe_report()
+            if self._idle_long_enough(started):
+                return
+
+    def _handle(self, message: Message) -> None:
+        if message.error():
+            self._kafka_error(message.error())
+            return
+        tp = (message.topic(), message.partition())
+        if tp not in self.assigned:
+            return  # fetched before a revoke: the partition's new owner reads it again
+        self.last_activity = time.monotonic()
+        record = to_lake_record(message, self._expected(tp[0]))
+        if isinstance(record, str):
+            self.dead_letters.send(message, record)
+            self.summary.dead_letters += 1
+            log.warning("dead letter %s[%d]@%d: %s", tp[0], tp[1], message.offset(), record)
+        else:
+            self.sink.add(record)
+        self.checkpoint.track(tp, message.offset())
+        if self.sink.pending(tp) >= self.options.batch_size:
+            self._commit([tp])
+
+    def _expected(self, topic: str) -> type[Payload] | None:
+        if topic not in self._schemas:
+            self._schemas[topic] = topic_schema(topic, self.settings)
+        return self._schemas[topic]
+
+    def _commit(self, tps: list[TP]) -> None:
+        if tps:
+            flushed = self.checkpoint.commit(tps)
+            self.summary.objects += flushed.objects
+            self.summary.records += flushed.records
+
+    def _idle_long_enough(self, started: float) -> bool:
+        idle = self.options.until_idle_s
+        if idle is None:
+            return False
+        now = time.monotonic()
+        if self.joined_at is None:
+            if now - started > JOIN_TIMEOUT_S:
+                raise F1PipeError(
+                    f"no partitions assigned within {JOIN_TIMEOUT_S:g} s: consumer group "
+                    f"{self.consumer_group} did not finish rebalancing; see the broker's log "
+                    f"(Kafka at {self.settings.kafka_broker})")
+            return False
+        if now - self.last_activity < idle:
+            return False
+        lag = self.lag(fresh=True)
+        if lag:  # messages still wait in our partitions: not idle (unknown lag: idle)
+            self.last_activity = now
+            return False
+        return True
+
+    def _kafka_error(self, err: KafkaError) -> None:
+        if err.fatal() or err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART,
+                                         KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                                         KafkaError.GROUP_AUTHORIZATION_FAILED):
+            raise F1PipeError(f"kafka: {err.str()}")
+        if err.code() != KafkaError._PARTITION_EOF:
+            log.warning("kafka: %s", err.str())
+
+    def _check_topics(self) -> None:
+        existing = existing_topics(self.settings)
+        missing = [t for t in self.topics if t not in existing]
+        if missing:
+            raise F1PipeError(f"topic(s) {', '.join(missing)} do not exist: check --topics "
+                              "or produce to them first")
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assigned |= {(p.topic, p.partition) for p in partitions}
+        self.joined_at = self.last_activity = time.monotonic()
+        log.info("assigned %s", _names(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        tps = [(p.topic, p.partition) for p in partitions]
+        if not self.failed:
+            # Flush and commit before the partitions go: the next owner starts where we end.
+            try:
+                self._commit(tps)
+            except BaseException:
+                self.failed = True
+                raise
+        self.checkpoint.forget(tps)
+        self.assigned -= set(tps)
+        self.last_activity = time.monotonic()
+        log.info("revoked %s", _names(partitions))
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        tps = [(p.topic, p.partition) for p in partitions]
+        self.checkpoint.forget(tps)  # too late to commit: the new owner rewrites them
+        self.assigned -= set(tps)
+        log.warning("lost %s", _names(partitions))
+
+    def _close(self) -> None:
+        try:
+            self.consumer.close()
+        finally:
+            self.dead_letters.close()
+
+    @property
+    def consumer_group(self) -> str:
+        return self.options.group or self.settings.consumer_group
+
+    def lag(self, fresh: bool = False) -> int | None:
+        """Messages between this consumer's position and the partitions' ends, as of the
+        newest fetch response (librdkafka keeps fetching while idle, so at most about
+        ``fetch.wait.max.ms`` old). ``fresh``: for partitions with no position yet, ask the
+        broker for the committed offset instead of counting from the start."""
+        tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
+        if not tps:
+            return 0
+        total = 0
+        try:
+            positions = self.consumer.position(tps)
+            unknown = [tp for tp in positions if tp.offset < 0]
+            committed = {(c.topic, c.partition): c.offset
+                         for c in self.consumer.committed(unknown, timeout=5)} \
+                if fresh and unknown else {}
+            for tp in positions:
+                low, high = self.consumer.get_watermark_offsets(tp, cached=True)
+                # Nothing fetched yet: count from the committed offset, else the start.
+                start = tp.offset if tp.offset >= 0 else committed.get((tp.topic, tp.partition),
+                                                                       -1)
+                start = start if start >= 0 else low
+                if high < 0 or start < 0:
+                    return None
+                total += max(0, high - start)
+        except KafkaException:
+            return None
+        return total
+
+
+class Progress:
+    """Reports one progress line every few seconds (records/s, objects, lag)."""
+
+    def __init__(self, run: LakeConsumer, started: float, every_s: float = PROGRESS_EVERY_S):
+        self.run = run
+        self.started = started
+        self.every_s = every_s
+        self.last = started
+
+    def maybe_report(self) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            self.report()
+
+    def report(self) -> None:
+        self.last = now = time.monotonic()
+        s = self.run.summary
+        rate = s.records / (now - self.started) if now > self.started else 0.0
+        lag = self.run.lag() if not self.run.failed else None
+        self.run.on_progress(
+            f"consume: {s.records} records stored ({rate:,.0f}/s), {s.objects} objects, "
+            f"{s.dead_letters} dead letters, lag {'?' if lag is None else lag}"
+        )
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
+

@@ -1,0 +1,170 @@
+"""Streaming landing: the live topics -> lake -> warehouse, continuously, in one process.
+
+The project's lake consumer (:class:`~f1pipe.kafka.consumer.LakeConsumer`) runs with a
+short flush interval while a loader loop calls the project's loader
+(:func:`f1pipe.warehouse.load`) every ``load_every_s``, so a replayed or live update is
+queryable in the warehouse within about a second or two.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from f1pipe.config import Settings
+from f1pipe.errors import ConfigError, F1PipeError
+from f1pipe.kafka.consumer import ConsumeOptions, ConsumeSummary, LakeConsumer
+from f1pipe.kafka.topics import ensure_topics, live_topic, snapshot_topic
+from f1pipe.lake import open_sink
+from f1pipe.sources.live_timing import FEED_TOPICS
+from f1pipe.warehouse import load
+from f1pipe.warehouse.loader import LoadSummary
+
+MAX_FLUSH_INTERVAL_S = 1.0
+LOAD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+log = logging.getLogger(__name__)
+
+
+def landing_topics(settings: Settings) -> list[str]:
+    """Every live feed topic FastF1 knows, plus the tower's snapshot topic."""
+    return [live_topic(t, settings) for t in FEED_TOPICS.values()] + [snapshot_topic(settings)]
+
+
+@dataclass(frozen=True)
+class LandingOptions:
+    flush_interval_s: float = 0.5  # lake consumer: max age of a batch, seconds (<= 1)
+    load_every_s: float = 0.5  # pause between loads, seconds
+    until_idle_s: float | None = None  # stop after this long without a new message
+    batch_size: int = 1000
+    group: str = "f1pipe-live-landing"
+
+    def check(self) -> None:
+        if not 0 < self.flush_interval_s <= MAX_FLUSH_INTERVAL_S:
+            raise ConfigError(f"--flush-interval must be more than 0 and at most "
+                              f"{MAX_FLUSH_INTERVAL_S:g} s, got {self.flush_interval_s:g}")
+        if self.load_every_s <= 0:
+            raise ConfigError(f"--load-every must be more than 0, got {self.load_every_s:g}")
+
+
+class LoaderLoop:
+    """Loads the lake into the warehouse again and again until stopped (then once more).
+
+    A failed load (e.g. another process holds the DuckDB file's lock for a moment) is tried
+    again after 0.5, 1, 2 and 4 s; if it still fails, :meth:`run` raises at once.
+    """
+
+    def __init__(self, settings: Settings, every_s: float,
+                 on_load: Callable[[LoadSummary], None] | None = None,
+                 retry_delays_s: tuple[float, ...] = LOAD_RETRY_DELAYS_S,
+                 on_retry: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.every_s = every_s
+        self.on_load = on_load
+        self.retry_delays_s = retry_delays_s
+        self.on_retry = on_retry or log.warning
+        self.loads = 0
+        self.rows = 0
+        self.retries = 0
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        if self.settings.lake.startswith("file://"):  # the loader wants the folder to exist
+            Path(self.settings.lake.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        while not self._stop.is_set():
+            self.load_with_retry()
+            self._stop.wait(self.every_s)
+        self.load_with_retry()
+
+    def load_with_retry(self) -> LoadSummary:
+        """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
+        failure is raised."""
+        for delay in [*self.retry_delays_s, None]:
+            try:
+                return self.load_once()
+            except F1PipeError as exc:
+                if delay is None:
+                    raise
+                self.retries += 1
+                self.on_retry(f"load failed ({exc}); retrying in {delay:g} s")
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def load_once(self) -> LoadSummary:
+        summary = load(self.settings, self.settings.lake, self.settings.warehouse)
+        self.loads += 1
+        self.rows += summary.rows_total
+        if self.on_load:
+            self.on_load(summary)
+        return summary
+
+
+def lake_consumer(settings: Settings, topics: list[str], options: LandingOptions,
+                  group: str | None = None) -> LakeConsumer:
+    """The project's lake consumer with the landing's short flush interval."""
+    consume_options = ConsumeOptions(batch_size=options.batch_size,
+                                     flush_interval_s=options.flush_interval_s,
+                                     until_idle_s=options.until_idle_s,
+                                     group=group or options.group)
+    return LakeConsumer(settings, topics, open_sink(settings.lake, settings), consume_options,
+                        on_progress=lambda _: None)
+
+
+def run_landing(settings: Settings, options: LandingOptions,
+                on_load: Callable[[LoadSummary], None] | None = None
+                ) -> tuple[ConsumeSummary, LoaderLoop]:
+    """Consume the live topics into the lake and load them until stopped (Ctrl-C) or idle.
+
+    Returns the consumer's summary and the loader loop (loads done, rows landed).
+    """
+    options.check()
+    topics = landing_topics(settings)
+    ensure_topics(settings, topics)
+    consumer = lake_consumer(settings, topics, options)
+    loader = LoaderLoop(settings, options.load_every_s, on_load)
+    errors: list[str] = []
+    # A loader that gives up stops the consumer at once: the command exits non-zero now,
+    # not at Ctrl-C while the lake grows and the warehouse does not.
+    thread = threading.Thread(target=catching(loader.run, "loader", errors,
+                                              on_error=consumer.stop), daemon=True)
+    thread.start()
+    try:
+        summary = consumer.run()  # main thread: Ctrl-C / SIGTERM stop it cleanly
+    finally:
+        loader.stop()
+        thread.join()
+    if errors:
+        raise F1PipeError(errors[0])
+    return summary, loader
+
+
+def catching(work: Callable[[], object], name: str, errors: list[str],
+             on_error: Callable[[], None] | None = None) -> Callable[[], None]:
+    """``work`` for a thread: a failure is kept as one line for the caller to raise, and
+    ``on_error`` is called (e.g. to stop the other threads)."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - reported by the calling thread
+            errors.append(f"{name} failed: {' '.join(str(exc).split())}")
+            if on_error:
+                on_error()
+
+    return run
+
+
+def wait_for(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll ``done`` every 0.1 s for up to ``timeout_s``; returns its last answer."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -1,1 +1,0 @@
-"""Stream: Kafka producer, consumer, topics, dead letters, checkpoints."""

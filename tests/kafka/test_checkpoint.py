@@ -1,0 +1,146 @@
+"""The checkpoint's order of work: sink flush, then dead letters acknowledged, then a
+synchronous offset commit; a failed commit is tried again one flush interval later.
+
+Plain fakes stand in for the consumer, sink and dead-letter producer: the checkpoint is
+bookkeeping, and these tests check its order of calls, not Kafka (the consumer tests run it
+against the real broker)."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+from f1pipe.errors import F1PipeError
+from f1pipe.kafka.checkpoint import Checkpoint
+
+TP0 = ("laps", 0)
+TP1 = ("laps", 1)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeSink:
+    def __init__(self, calls: list, pending: dict | None = None, fail: bool = False):
+        self.calls = calls
+        self.batches = dict(pending or {})
+        self.fail = fail
+
+    def pending(self, tp):
+        return self.batches.get(tp, 0)
+
+    def flush(self, tp):
+        if self.fail:
+            raise F1PipeError("lake write failed")
+        self.calls.append(("flush", tp))
+        return ["object"] if self.batches.pop(tp, 0) else []
+
+    def discard(self, tp):
+        self.calls.append(("discard", tp))
+        self.batches.pop(tp, None)
+
+
+class FakeDeadLetters:
+    def __init__(self, calls: list, fail: bool = False):
+        self.calls = calls
+        self.fail = fail
+
+    def flush(self):
+        if self.fail:
+            raise F1PipeError("dead letter not delivered")
+        self.calls.append(("dead letters acknowledged",))
+
+
+class FakeConsumer:
+    def __init__(self, calls: list, failures: int = 0):
+        self.calls = calls
+        self.failures = failures
+
+    def commit(self, offsets, asynchronous):
+        assert asynchronous is False
+        if self.failures:
+            self.failures -= 1
+            raise KafkaException(KafkaError(KafkaError.REQUEST_TIMED_OUT))
+        self.calls.append(("commit", sorted((o.topic, o.partition, o.offset) for o in offsets)))
+        return [TopicPartition(o.topic, o.partition, o.offset) for o in offsets]
+
+
+def make(calls, *, pending=None, sink_fails=False, dlq_fails=False, commit_failures=0):
+    clock = Clock()
+    checkpoint = Checkpoint(FakeConsumer(calls, commit_failures),
+                            FakeSink(calls, pending, sink_fails),
+                            FakeDeadLetters(calls, dlq_fails), clock=clock)
+    return checkpoint, clock
+
+
+def test_commit_flushes_then_confirms_dead_letters_then_commits():
+    calls: list = []
+    checkpoint, _ = make(calls, pending={TP0: 2, TP1: 1})
+    checkpoint.track(TP0, 10)
+    checkpoint.track(TP0, 11)
+    checkpoint.track(TP1, 4)
+    flushed = checkpoint.commit([TP0, TP1])
+    assert (flushed.objects, flushed.records) == (2, 3)
+    assert calls == [("flush", TP0), ("flush", TP1), ("dead letters acknowledged",),
+                     ("commit", [("laps", 0, 12), ("laps", 1, 5)])]
+
+
+def test_nothing_is_committed_when_the_sink_or_the_dead_letters_fail():
+    for kwargs in ({"sink_fails": True}, {"dlq_fails": True}):
+        calls: list = []
+        checkpoint, _ = make(calls, pending={TP0: 1}, **kwargs)
+        checkpoint.track(TP0, 0)
+        with pytest.raises(F1PipeError):
+            checkpoint.commit([TP0])
+        assert not [c for c in calls if c[0] == "commit"]
+
+
+def test_a_committed_offset_is_not_committed_again():
+    calls: list = []
+    checkpoint, _ = make(calls, pending={TP0: 1})
+    checkpoint.track(TP0, 0)
+    checkpoint.commit([TP0])
+    checkpoint.commit([TP0])
+    assert [c for c in calls if c[0] == "commit"] == [("commit", [("laps", 0, 1)])]
+
+
+def test_due_partitions_follow_the_clock():
+    calls: list = []
+    checkpoint, clock = make(calls)
+    checkpoint.track(TP0, 0)
+    clock.now += 0.5
+    checkpoint.track(TP1, 0)
+    assert checkpoint.due(1.0) == []
+    clock.now += 0.6
+    assert checkpoint.due(1.0) == [TP0]
+    clock.now += 0.5
+    assert sorted(checkpoint.due(1.0)) == [TP0, TP1]
+
+
+def test_a_failed_commit_is_retried_one_flush_interval_later():
+    calls: list = []
+    checkpoint, clock = make(calls, pending={TP0: 1}, commit_failures=1)
+    checkpoint.track(TP0, 7)
+    checkpoint.commit([TP0])  # the broker times out: logged, not raised
+    assert [c for c in calls if c[0] == "commit"] == []
+    assert checkpoint.due(1.0) == []  # not before the interval
+    clock.now += 1.0
+    assert checkpoint.due(1.0) == [TP0]
+    checkpoint.commit(checkpoint.due(1.0))
+    assert calls[-1] == ("commit", [("laps", 0, 8)])
+    assert checkpoint.due(1.0) == []
+
+
+def test_forgotten_partitions_drop_their_batches_and_state():
+    calls: list = []
+    checkpoint, _ = make(calls, pending={TP0: 3})
+    checkpoint.track(TP0, 1)
+    checkpoint.forget([TP0])
+    assert ("discard", TP0) in calls
+    assert checkpoint.tracked() == []
+    assert checkpoint.commit([TP0]).records == 0
