@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from f1pipe.pipeline import PipelineRequest, consume_step, load_step, produce_step
+from f1pipe.pipeline import (
+    PipelineRequest,
+    consume_step,
+    load_step,
+    produce_step,
+    produced_sessions,
+)
 from f1pipe.schemas import CLASSIFIED_STATUS_LETTERS, QUALIFYING_TYPES
 from f1pipe.sources import configure_fastf1, select_events
 from f1pipe.sources.schedule import SESSION_NAMES
@@ -94,16 +100,16 @@ def loaded(kafka_bootstrap, fastf1_offline, tmp_path_factory):
         season, rnd, code = key.split("/")
         request = PipelineRequest(int(season), int(rnd), (code,), ("results",),
                                   allow_missing=True)
-        figures = produce_step(settings, request)
-        topics.update(figures["topics"])
-        produced += figures["sessions"]
-        if figures["not_available"]:
-            not_available[key] = figures["not_available"]
+        summary = produce_step(settings, request)
+        topics.update(summary.topics)
+        produced += produced_sessions(summary)
+        if summary.failed_labels():
+            not_available[key] = summary.failed_labels()
         elif "TimingData" in recorded[key]["streams"]:
             laps = produce_step(settings, PipelineRequest(int(season), int(rnd), (code,),
                                                           ("laps",), allow_missing=True))
-            topics.update(laps["topics"])
-    consume_step(settings, sorted(topics), until_idle=3.0)
+            topics.update(laps.topics)
+    consume_step(settings, sorted(topics))
     load_step(settings)
     report = run_checks(settings, settings.warehouse, sessions=produced)
     return {"settings": settings, "recorded": recorded, "produced": produced,
