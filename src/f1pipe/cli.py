@@ -55,7 +55,8 @@ def settings(**overrides) -> Settings:
 
 
 WarehouseOpt = Annotated[str | None, typer.Option(
-    "--warehouse", help="duckdb:///PATH or snowflake (default F1PIPE_WAREHOUSE).")]
+    "--warehouse", help="duckdb:///PATH (relative), duckdb:////PATH (absolute) or snowflake "
+                        "(default F1PIPE_WAREHOUSE).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 SESSION_HELP = ("FastF1 session: R, Q, S, SQ (SS in 2023; either code works), FP1, FP2, FP3.")
 
@@ -333,6 +334,7 @@ def load_command(
 ) -> None:
     """Load the lake's new objects into the warehouse (raw tables, then MERGE into the model)."""
     from f1pipe.warehouse import load
+    from f1pipe.warehouse.destination import describe
     from f1pipe.warehouse.output import render
 
     cfg = settings(lake=lake, warehouse=warehouse)
@@ -340,12 +342,13 @@ def load_command(
                    log=lambda line: console.print(f"warning: {line}", highlight=False))
     rows = [(t, summary.records[t], summary.table_rows[t]) for t in summary.table_rows]
     render(["table", "records landed", "rows now"], rows, "table")
-    typer.echo(f"{cfg.lake} -> {cfg.warehouse}: objects {summary.objects_loaded} loaded, "
-               f"{summary.objects_skipped} already loaded, {summary.objects_failed} skipped as "
-               f"unreadable; {summary.elapsed_s:.1f} s")
-    if summary.unrouted_records:
-        console.print(f"warning: {summary.unrouted_records} record(s) of no known schema were "
-                      "not loaded", highlight=False)
+    typer.echo(f"{cfg.lake} -> {describe(cfg, cfg.warehouse)}: objects "
+               f"{summary.objects_loaded} loaded, {summary.objects_skipped} already loaded, "
+               f"{summary.objects_failed} skipped as unreadable; {summary.elapsed_s:.1f} s")
+    if summary.rejected_records:
+        console.print(f"warning: {summary.rejected_records} record(s) the warehouse cannot "
+                      f"convert ({summary.unrouted_records} of no known schema) were put in "
+                      "load_rejects with their reason", highlight=False)
     if strict and summary.failed:
         raise typer.Exit(1)
 
@@ -396,7 +399,8 @@ def print_failed_checks(report) -> None:
 @app.command("query")
 def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
                   warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Run one SQL query on the warehouse and print the result."""
+    """Run one read-only SQL query on the warehouse and print the result (nothing is written:
+    DuckDB is opened read-only without file access, Snowflake runs one SELECT only)."""
     from f1pipe.warehouse import query
     from f1pipe.warehouse.output import check_output_format, render
 

@@ -1,7 +1,9 @@
 import json
+import time
 
 import pytest
 
+from f1pipe.errors import F1PipeError
 from f1pipe.lake import RetryPolicy, SinkError, open_sink
 from f1pipe.lake.s3 import s3_client
 from f1pipe.lake.s3_sink import S3Sink
@@ -82,3 +84,20 @@ def test_endpoint_down_is_retried_with_backoff_then_fails_with_one_line(moto_s3)
         "p/f1.laps/season=2024/round=6/session=R/f1.laps+0+0000000000.jsonl",
         "p/f1.laps/season=2024/round=6/session=R/f1.laps+0+0000000001.jsonl",
     ]
+
+
+def test_an_unreachable_endpoint_is_named_as_such_not_as_a_missing_bucket(s3_settings):
+    from f1pipe.lake.listing import list_objects
+    from f1pipe.lake.url import LakeUrl
+    from f1pipe.stack.ports import free_ports
+
+    (port,) = free_ports(1)  # nothing listens there
+    down = s3_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{port}"})
+    started = time.monotonic()
+    with pytest.raises(SinkError, match=f"cannot reach the S3 endpoint http://127.0.0.1:{port}"):
+        open_sink("s3://f1pipe-lake/x", down).check()
+    with pytest.raises(F1PipeError, match="cannot reach the S3 endpoint"):
+        list_objects(down, LakeUrl.parse("s3://f1pipe-lake/x"))
+    assert time.monotonic() - started < 30
+    with pytest.raises(F1PipeError, match="bucket 'no-such-bucket-f1pipe' does not exist"):
+        list_objects(s3_settings, LakeUrl.parse("s3://no-such-bucket-f1pipe/x"))

@@ -68,18 +68,17 @@ def _md5(path: Path) -> str:
 
 
 def _list_bucket(settings: Settings, lake: LakeUrl) -> list[LakeObject]:
-    from f1pipe.lake.s3 import s3_filesystem
+    from f1pipe.lake.s3 import bucket_problem, s3_filesystem
 
+    problem = bucket_problem(settings, lake.bucket)
+    if problem:
+        raise F1PipeError(f"lake {lake}: {problem}")
     fs = s3_filesystem(settings)
     root = f"{lake.bucket}/{lake.prefix}".rstrip("/")
     try:
-        if not fs.exists(lake.bucket):
-            raise FileNotFoundError(lake.bucket)
         found = fs.find(root, detail=True)
     except FileNotFoundError:
-        raise F1PipeError(
-            f"lake {lake}: bucket {lake.bucket!r} does not exist: create it or fix --lake"
-        ) from None
+        raise F1PipeError(f"lake {lake}: bucket {lake.bucket!r} vanished while listing") from None
     except PermissionError as exc:
         raise F1PipeError(f"lake {lake}: access denied ({exc}): check AWS_* settings") from None
     except OSError as exc:

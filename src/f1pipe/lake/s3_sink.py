@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 
 from f1pipe.config import Settings
-from f1pipe.lake.s3 import s3_client
-from f1pipe.lake.sink import BatchingSink, SinkError, one_line
+from f1pipe.lake.s3 import bucket_problem, s3_client
+from f1pipe.lake.sink import BatchingSink, SinkError
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024  # bytes; objects above this go up in parts
 PART_SIZE = 8 * 1024 * 1024  # bytes; S3's minimum part size is 5 MiB
@@ -19,6 +19,7 @@ class S3Sink(BatchingSink):
                  multipart_threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE,
                  **kwargs):
         super().__init__(**kwargs)
+        self.settings = settings
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.multipart_threshold = multipart_threshold
@@ -34,13 +35,9 @@ class S3Sink(BatchingSink):
         return f"s3://{self.bucket}/{self.key(name)}"
 
     def check(self) -> None:
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-        except Exception as exc:  # noqa: BLE001 - any failure means we cannot write there
-            raise SinkError(
-                f"cannot use s3://{self.bucket}: {one_line(exc)} "
-                "(check the bucket name, S3_ENDPOINT_URL and the AWS_* credentials)"
-            ) from None
+        problem = bucket_problem(self.settings, self.bucket)
+        if problem:
+            raise SinkError(f"cannot use s3://{self.bucket}: {problem}")
 
     def put_object(self, name: str, data: bytes) -> None:
         if len(data) <= self.multipart_threshold:

@@ -35,7 +35,7 @@ def query(settings: Settings, warehouse_url: str, sql: str) -> tuple[list[str], 
     """Run one SQL query; returns (column names, rows)."""
     from f1pipe.warehouse.destination import connect
 
-    dest = connect(settings, warehouse_url)
+    dest = connect(settings, warehouse_url, read_only=True)
     try:
         return dest.fetch(sql)
     finally:

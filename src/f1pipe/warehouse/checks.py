@@ -235,7 +235,7 @@ def run_checks(settings: Settings, warehouse_url: str,
     """Run every check on the warehouse; the report says which failed and on which rows.
     With ``sessions`` (``["2024/12/R", ...]``) only the rows of those sessions count."""
     wanted = parse_sessions(sessions) if sessions is not None else None
-    dest = connect(settings, warehouse_url)
+    dest = connect(settings, warehouse_url, read_only=True)
     try:
         require_model(dest, warehouse_url)
         results = [check(dest) for check in all_checks()]

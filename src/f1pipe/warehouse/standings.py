@@ -115,7 +115,7 @@ def season_standings(settings: Settings, warehouse_url: str, season: int,
                      season_rounds: int | None = None) -> Standings:
     """Drivers' and constructors' championship after each loaded round of ``season``
     (``season_rounds``: the schedule's round count, to say when the season is partial)."""
-    dest = connect(settings, warehouse_url)
+    dest = connect(settings, warehouse_url, read_only=True)
     try:
         return standings_from(dest, season, season_rounds)
     finally:
