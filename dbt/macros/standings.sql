@@ -1,15 +1,16 @@
 {#
   Championship standings after every loaded round of a season, for one kind of competitor
   (`competitor`: the column naming a driver or a team in stg_results).
-  Points: races (R) and sprints (S) as scored in f1_results. Order: points, then the
-  official countback (most wins, then most 2nd places, ... in races); competitors tied all
-  the way share the position.
+  Points: races and sprints (session_type) as scored in f1_results. Order: points, then the
+  official countback (most wins, then most 2nd places, ... in races, by classified
+  position); competitors tied all the way share the position. As warehouse/standings.py.
 #}
 {% macro standings(competitor, with_team=false) %}
 {% set n = var('countback_positions') %}
 {% set w = "(partition by g.season, g.competitor order by g.after_round rows between unbounded preceding and current row)" %}
 with results as (
-    select * from {{ ref('stg_results') }} where session in ('R', 'S')
+    select * from {{ ref('stg_results') }}
+    where session_type in ({{ "'" ~ var('race_session_types') | join("', '") ~ "'" }})
 ),
 
 per_round as (
@@ -17,10 +18,11 @@ per_round as (
         season, round, {{ competitor }} as competitor,
         sum(points) as points
         {%- for p in range(1, n + 1) %},
-        sum(case when session = 'R' and position = {{ p }} then 1 else 0 end) as p{{ p }}
+        sum(case when session_type = 'race' and finish_position = {{ p }} then 1 else 0 end)
+            as p{{ p }}
         {%- endfor %}
         {%- if with_team %},
-        max(case when session = 'R' then team_name end) as race_team,
+        max(case when session_type = 'race' then team_name end) as race_team,
         max(team_name) as any_team
         {%- endif %}
     from results

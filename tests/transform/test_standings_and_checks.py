@@ -36,7 +36,7 @@ def test_2024_standings_are_the_sums_of_the_points(marts_warehouse):
                               "WHERE season = 2024 AND after_round = 12"))
         key = "abbreviation" if name == "driver" else "team_name"
         expected = dict(rows(path, f"SELECT {key}, SUM(points) FROM f1_results WHERE season = "
-                                   "2024 AND session IN ('R', 'S') GROUP BY 1"))
+                                   "2024 AND session_type IN ('race', 'sprint') GROUP BY 1"))
         assert got == expected
     # After round 12: Verstappen 18 + 25, Hamilton 0 + 27 ... as the results give them
     leader = rows(path, "SELECT driver, team_name, points, position FROM driver_standings "
@@ -46,12 +46,14 @@ def test_2024_standings_are_the_sums_of_the_points(marts_warehouse):
 
 def test_standings_marts_agree_with_the_python_standings(marts_warehouse):
     python = season_standings(marts_warehouse.settings, marts_warehouse.url, 2024)
-    marts = rows(marts_warehouse.path, "SELECT after_round, driver, points FROM "
-                 "driver_standings WHERE season = 2024 ORDER BY after_round, driver")
-    assert marts == sorted((s.after_round, s.name, s.points) for s in python.drivers)
-    teams = rows(marts_warehouse.path, "SELECT after_round, team_name, points FROM "
+    marts = rows(marts_warehouse.path, "SELECT after_round, driver, position, team_name, "
+                 "points FROM driver_standings WHERE season = 2024 ORDER BY after_round, driver")
+    assert marts == sorted((s.after_round, s.name, s.position, s.team, s.points)
+                           for s in python.drivers)
+    teams = rows(marts_warehouse.path, "SELECT after_round, team_name, position, points FROM "
                  "constructor_standings WHERE season = 2024 ORDER BY after_round, team_name")
-    assert teams == sorted((s.after_round, s.name, s.points) for s in python.constructors)
+    assert teams == sorted((s.after_round, s.name, s.position, s.points)
+                           for s in python.constructors)
 
 
 def test_check_runs_the_dbt_tests(marts_warehouse):

@@ -3,7 +3,7 @@
 -- the grid: the starters (drivers with laps) in grid order, pit-lane starters last.
 with laps as (
     select * from {{ ref('stg_laps') }}
-    where session in ({{ "'" ~ var('race_sessions') | join("', '") ~ "'" }})
+    where session_type in ({{ "'" ~ var('race_session_types') | join("', '") ~ "'" }})
 ),
 
 completed as (

@@ -1,7 +1,8 @@
 -- Standings after round r = the sums of f1_results.points of races and sprints up to r,
 -- per driver and per team.
 with results as (
-    select * from {{ ref('stg_results') }} where session in ('R', 'S')
+    select * from {{ ref('stg_results') }}
+    where session_type in ({{ "'" ~ var('race_session_types') | join("', '") ~ "'" }})
 ),
 
 drivers as (
