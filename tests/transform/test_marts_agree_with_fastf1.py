@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from f1pipe.sources.convert import ms
-from tests.transform.conftest import RACE
+from tests.transform.conftest import RACE, live_messages
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,23 @@ def test_gaps_and_the_lead_change(marts_warehouse):
     gaps = mart(marts_warehouse, "SELECT MIN(gap_to_leader_ms), MIN(interval_to_ahead_ms), "
                 "COUNT(*) FROM lap_gaps WHERE season = ? AND round = ? AND session = ?")
     assert gaps[0][0] == 0 and gaps[0][1] >= 0 and gaps[0][2] == 841
+
+
+def test_interval_history_holds_every_value_the_stream_sent(marts_warehouse):
+    expected = set()
+    for message in live_messages():
+        entry = message["data"].get("Lines", {}).get(message["subject"], {})
+        gap = entry.get("GapToLeader") or None
+        interval = entry.get("IntervalToPositionAhead")
+        interval = (interval.get("Value") or None) if isinstance(interval, dict) else None
+        if gap is not None or interval is not None:
+            expected.add((message["driver_number"], message["stream_index"], gap, interval))
+    ours = set(mart(marts_warehouse, "SELECT driver_number, stream_index, gap_to_leader, "
+                    "interval_to_ahead FROM interval_history WHERE season = ? AND round = ? "
+                    "AND session = ?"))
+    assert len(expected) > 300
+    assert ours == expected
+    as_ms = mart(marts_warehouse, "SELECT interval_to_ahead, interval_to_ahead_ms FROM "
+                 "interval_history WHERE season = ? AND round = ? AND session = ? AND "
+                 "interval_to_ahead LIKE '+%' LIMIT 50")
+    assert as_ms and all(ms_ == round(float(text) * 1000) for text, ms_ in as_ms)

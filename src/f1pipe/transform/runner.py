@@ -22,8 +22,8 @@ from f1pipe.warehouse.destination import connect
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 # The marts, in the order of the README's table.
-MARTS = ("stints", "pit_stops", "lap_positions", "lap_gaps", "fastest_laps", "race_pace",
-         "session_summary", "driver_standings", "constructor_standings")
+MARTS = ("stints", "pit_stops", "lap_positions", "lap_gaps", "interval_history", "fastest_laps",
+         "race_pace", "session_summary", "driver_standings", "constructor_standings")
 DBT_TIMEOUT_S = 900
 
 
