@@ -436,13 +436,19 @@ def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
 @app.command("standings")
 def standings_command(season: int = typer.Option(..., help="Championship year, e.g. 2024."),
                       warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Drivers' and constructors' championship after each loaded round of a season."""
+    """Drivers' and constructors' championship after each loaded round of a season (from the
+    standings marts when f1pipe transform has built them from the current facts)."""
+    from f1pipe.transform.standings import season_standings
     from f1pipe.warehouse.output import check_output_format, render
-    from f1pipe.warehouse.standings import season_standings, standings_rows, standings_table
+    from f1pipe.warehouse.standings import standings_rows, standings_table
 
     check_output_format(format)
     cfg = settings(warehouse=warehouse)
-    result = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
+    result, source = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
+    console.print("standings from the marts (driver_standings, constructor_standings)"
+                  if source == "marts" else
+                  "standings computed from f1_results (the marts are missing or older than "
+                  "the facts: f1pipe transform builds them)", highlight=False)
     if format != "table":
         render(*standings_rows(result), format)
         return

@@ -21,7 +21,7 @@ def rows(path, sql: str) -> list[tuple]:
 
 
 def test_the_run_built_every_mart(marts_warehouse):
-    assert "13 models built" in marts_warehouse.built
+    assert "10 models built" in marts_warehouse.built
     for mart in MARTS:
         assert f"{mart} " in marts_warehouse.built
     for mart in MARTS:
@@ -98,3 +98,30 @@ def test_transform_of_an_empty_warehouse_is_one_line(tmp_path):
     assert done.returncode == 1
     line = one_error_line(done.stderr)
     assert "dbt run failed" in line and "laps" in line, line
+
+
+def test_standings_command_reads_the_marts_while_they_are_current(marts_warehouse, tmp_path):
+    env = {"F1PIPE_STATE_DIR": str(tmp_path / "state")}
+    from_marts = run_cli("standings", "--season", "2024", "--warehouse", marts_warehouse.url,
+                         "--format", "json", env=env, cwd=tmp_path)
+    assert from_marts.returncode == 0, from_marts.stderr
+    assert "standings from the marts" in from_marts.stderr
+    python = season_standings(marts_warehouse.settings, marts_warehouse.url, 2024)
+    expected = [["drivers", s.after_round, s.position, s.name, s.team, s.points]
+                for s in python.drivers]
+    got = [list(r.values()) for r in json.loads(from_marts.stdout)
+           if r["championship"] == "drivers"]
+    assert got == expected
+
+    stale = marts_warehouse.copy(tmp_path / "stale.duckdb")
+    con = duckdb.connect(str(stale.path))
+    con.execute("UPDATE f1_results SET points = points + 3 WHERE season = 2024 AND round = 12 "
+                "AND abbreviation = 'NOR'")
+    con.close()
+    computed = run_cli("standings", "--season", "2024", "--warehouse", stale.url,
+                       "--format", "json", env=env, cwd=tmp_path)
+    assert computed.returncode == 0, computed.stderr
+    assert "computed from f1_results" in computed.stderr
+    nor = [r for r in json.loads(computed.stdout) if r["name"] == "NOR"
+           and r["after_round"] == 12]
+    assert nor[0]["points"] == 22
