@@ -62,20 +62,28 @@ class Query:
 
 
 def split_pairs(query_string: str) -> list[tuple[str, str, str]]:
-    """``a=1&b>=2&c<3`` -> [(a, =, 1), (b, >=, 2), (c, <, 3)], decoded."""
+    """``a=1&b>=2&c<3`` -> [(a, =, 1), (b, >=, 2), (c, <, 3)], decoded.
+
+    As HTTP clients send them: ``b>=2`` is the key ``b>`` with the value ``2``; ``c<3`` is
+    the key ``c<3`` with no value (or an empty one); a fully encoded ``b%3E%3D2`` is the key
+    ``b>=2`` with no value.
+    """
     pairs = []
     for raw in query_string.split("&"):
         if not raw:
             continue
-        text = unquote_plus(raw)
-        match = _SPLIT.match(text)
-        if not match:
-            raise FilterError(f"filter {text[:60]!r} has no operator: write name=value, "
-                              "name>=value, name<value...")
-        name, op, value = match.groups()
-        # OpenF1's form: 'lap_number>=10' arrives as key 'lap_number>' and value '10'.
-        if op == "=" and name.endswith(("<", ">", "!")):
-            name, op = name[:-1], name[-1] + "="
+        raw_key, sep, raw_value = raw.partition("=")
+        key, value = unquote_plus(raw_key), unquote_plus(raw_value)
+        if sep and key.endswith(("<", ">", "!")):
+            name, op = key[:-1], key[-1] + "="
+        elif sep and not any(c in key for c in "<>=!"):
+            name, op = key, "="
+        else:  # the whole condition is in the key
+            match = _SPLIT.match(key)
+            if not match or (sep and value):
+                raise FilterError(f"filter {(key + sep + value)[:60]!r} has no operator: write "
+                                  "name=value, name>=value, name<value...")
+            name, op, value = match.groups()
         pairs.append((name.strip(), op, value))
     return pairs
 
