@@ -28,6 +28,7 @@ from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.serve import pages
 from f1pipe.serve.api import router
+from f1pipe.serve.endpoints import ENDPOINTS
 from f1pipe.serve.live import LiveHub
 from f1pipe.serve.snapshot import WarehouseSnapshot, duckdb_file
 
@@ -49,8 +50,14 @@ class ServeOptions:
             raise ConfigError("--refresh-every must be more than 0")
 
 
+def served_tables() -> tuple[str, ...]:
+    """The model tables the API and pages read (not the raw tables, nor the feed's updates)."""
+    return tuple(dict.fromkeys(t for e in ENDPOINTS.values() for t in e.tables))
+
+
 def create_app(settings: Settings, options: ServeOptions = ServeOptions()) -> FastAPI:
-    snapshot = WarehouseSnapshot(duckdb_file(settings.warehouse), options.refresh_every_s)
+    snapshot = WarehouseSnapshot(duckdb_file(settings.warehouse), served_tables(),
+                                 refresh_every_s=options.refresh_every_s)
     hub = LiveHub(settings) if options.live else None
 
     @asynccontextmanager

@@ -54,14 +54,17 @@ class Copy:
 class WarehouseSnapshot:
     """The in-memory copy the API and pages read; :meth:`cursor` gives a per-request cursor.
 
+    ``tables``: the model tables to copy (default: all of them).
     ``refresh_every_s``: how often a background thread looks at the file (a copy is made
     only when its modification time or size changed). ``lock_timeout_s``: how long one
     refresh keeps trying while a writer holds the file before it gives up until the next.
     """
 
-    def __init__(self, path: Path, refresh_every_s: float = 0.5, lock_timeout_s: float = 10.0,
+    def __init__(self, path: Path, tables: tuple[str, ...] | None = None,
+                 refresh_every_s: float = 0.5, lock_timeout_s: float = 10.0,
                  sleep: Callable[[float], None] = time.sleep):
         self.path = path
+        self.wanted = tables or tuple(t.name for t in MODEL)
         self.refresh_every_s = refresh_every_s
         self.lock_timeout_s = lock_timeout_s
         self._sleep = sleep
@@ -125,7 +128,7 @@ class WarehouseSnapshot:
     def _copy_tables(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(":memory:")
         deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.02
+        delay = 0.01
         while True:
             try:
                 con.execute("ATTACH ? AS wh (READ_ONLY)", [str(self.path)])
@@ -142,11 +145,11 @@ class WarehouseSnapshot:
                                       f"writer for {self.lock_timeout_s:g} s: serving the "
                                       "previous copy") from None
                 self._sleep(delay)
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 0.05)  # short: catch the gaps between loads
         try:
             present = {r[0] for r in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'wh'").fetchall()}
-            for table in (t.name for t in MODEL):
+            for table in self.wanted:
                 if table in present:  # names from the model (code), never from a request
                     con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM wh."{table}"')
         finally:

@@ -2,6 +2,7 @@
 "use strict";
 (function () {
   window.__latencies = [];  // ms from "update published to Kafka" to "DOM updated"
+  window.__samples = [];  // [when (epoch ms), latency ms]
   window.__renders = 0;
   function text(id, value) { document.getElementById(id).textContent = value === null || value === undefined ? "–" : value; }
   function lapTime(ms) {
@@ -47,7 +48,9 @@
     list.replaceChildren(items);
     window.__renders += 1;
     if (state.produced_at) {
-      window.__latencies.push(Date.now() - Date.parse(state.produced_at));
+      var now = Date.now(), latency = now - Date.parse(state.produced_at);
+      window.__latencies.push(latency);
+      window.__samples.push([now, latency]);
     }
   }
   var source = new EventSource("/live/events");
