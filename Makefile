@@ -43,7 +43,7 @@ demo: setup
 	$(BIN)/f1pipe run --season 2018 --round 4 --datasets results,laps,race_control,weather,track_status --allow-missing
 	@echo; echo "== $(DEMO_SEASON) standings over the rounds loaded"
 	$(BIN)/f1pipe standings --season $(DEMO_SEASON)
-	@echo "lake: $(CURDIR)/lake   warehouse: $(CURDIR)/f1.duckdb   broker log: $(CURDIR)/.state/kafka/kafka.log"
+	@$(BIN)/python -m f1pipe.reporting
 	@echo "stop the stack with: make stack-down   (or .venv/bin/f1pipe stack down)"
 	@echo; echo "== 2024 British Grand Prix (round 12), from the warehouse"
 	$(BIN)/f1pipe query "$(BRITISH_GP)"

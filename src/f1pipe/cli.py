@@ -55,9 +55,10 @@ def settings(**overrides) -> Settings:
 
 
 WarehouseOpt = Annotated[str | None, typer.Option(
-    "--warehouse", help="duckdb:///PATH or snowflake (default F1PIPE_WAREHOUSE).")]
+    "--warehouse", help="duckdb:///PATH (relative), duckdb:////PATH (absolute) or snowflake "
+                        "(default F1PIPE_WAREHOUSE).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
-SESSION_HELP = "FastF1 session: R, Q, S, SQ (SS in 2023), FP1, FP2, FP3."
+SESSION_HELP = ("FastF1 session: R, Q, S, SQ (SS in 2023; either code works), FP1, FP2, FP3.")
 
 
 # --- stack -------------------------------------------------------------------------------
@@ -242,7 +243,11 @@ class ProduceDisplay:
 def run(
     season: int = typer.Option(..., help="Championship year, e.g. 2024."),
     round_: int | None = typer.Option(None, "--round", help="One round; default: the season."),
-    session: str = typer.Option("R", help=SESSION_HELP),
+    sessions: str = typer.Option(
+        "R,S", "--session", "--sessions",
+        help="Comma-separated FastF1 sessions: R race, S sprint, Q qualifying, SQ/SS sprint "
+             "qualifying (2024 on / 2023's sprint shootout; either code works), FP1, FP2, FP3. "
+             "Rounds without one are skipped for it."),
     datasets: str = typer.Option("results", help="Comma-separated: results,laps,race_control,"
                                  "weather,track_status (all but results need --round)."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help=ALLOW_MISSING_HELP),
@@ -252,12 +257,14 @@ def run(
     lake_format: str = typer.Option("jsonl", "--lake-format",
                                     help="Object format in the lake: jsonl or parquet."),
 ) -> None:
-    """Run produce >> consume >> load >> check in one process, with a summary at the end."""
+    """Run produce >> consume >> load >> check in one process, with a summary at the end.
+
+    The checks judge the sessions this run loaded."""
     from f1pipe.pipeline import PipelineFailed, PipelineRequest, run_pipeline
     from f1pipe.reporting import print_pipeline_summary
 
     config = settings(lake=sink, warehouse=warehouse)
-    request = PipelineRequest(season=season, round=round_, session=session,
+    request = PipelineRequest(season=season, round=round_, sessions=tuple(_split(sessions)),
                               datasets=tuple(_split(datasets)), allow_missing=allow_missing,
                               lake_format=lake_format)
     try:
@@ -266,6 +273,8 @@ def run(
                                    on_step=lambda name: status.update(f"{name}..."))
     except PipelineFailed as exc:
         print_pipeline_summary(exc.summary, config)
+        if exc.summary.checked is not None and not exc.summary.checked.passed:
+            print_failed_checks(exc.summary.checked)
         raise
     print_pipeline_summary(summary, config)
 
@@ -325,6 +334,7 @@ def load_command(
 ) -> None:
     """Load the lake's new objects into the warehouse (raw tables, then MERGE into the model)."""
     from f1pipe.warehouse import load
+    from f1pipe.warehouse.destination import describe
     from f1pipe.warehouse.output import render
 
     cfg = settings(lake=lake, warehouse=warehouse)
@@ -332,24 +342,31 @@ def load_command(
                    log=lambda line: console.print(f"warning: {line}", highlight=False))
     rows = [(t, summary.records[t], summary.table_rows[t]) for t in summary.table_rows]
     render(["table", "records landed", "rows now"], rows, "table")
-    typer.echo(f"{cfg.lake} -> {cfg.warehouse}: objects {summary.objects_loaded} loaded, "
-               f"{summary.objects_skipped} already loaded, {summary.objects_failed} skipped as "
-               f"unreadable; {summary.elapsed_s:.1f} s")
-    if summary.unrouted_records:
-        console.print(f"warning: {summary.unrouted_records} record(s) of no known schema were "
-                      "not loaded", highlight=False)
+    typer.echo(f"{cfg.lake} -> {describe(cfg, cfg.warehouse)}: objects "
+               f"{summary.objects_loaded} loaded, {summary.objects_skipped} already loaded, "
+               f"{summary.objects_failed} skipped as unreadable; {summary.elapsed_s:.1f} s")
+    if summary.rejected_records:
+        console.print(f"warning: {summary.rejected_records} record(s) the warehouse cannot "
+                      f"convert ({summary.unrouted_records} of no known schema) were put in "
+                      "load_rejects with their reason", highlight=False)
     if strict and summary.failed:
         raise typer.Exit(1)
 
 
 @app.command("check")
-def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
+def check_command(
+    warehouse: WarehouseOpt = None, format: FormatOpt = "table",
+    sessions: str = typer.Option(None, "--sessions", help="Only these sessions, "
+                                 "comma-separated SEASON/ROUND/SESSION: 2024/5/SQ,2024/12/R."),
+) -> None:
+    """Data-quality checks on the model; exit 1 naming each failing session and its rows."""
     from f1pipe.warehouse import run_checks
     from f1pipe.warehouse.output import check_output_format, render, report_json
 
+    check_output_format(format)
     cfg = settings(warehouse=warehouse)
-    report = run_checks(cfg, cfg.warehouse)
+    wanted = list(_split(sessions)) if sessions else None
+    report = run_checks(cfg, cfg.warehouse, sessions=wanted)
     if check_output_format(format) == "json":
         typer.echo(report_json(report))
     elif format == "csv":
@@ -364,14 +381,26 @@ def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -
                 render(result.columns, result.rows[:50], "table")
     if not report.passed:
         console.print(f"{len(report.failed_names())} check(s) failed: "
-                      f"{', '.join(report.failed_names())}", highlight=False)
+                      f"{report.failure_line()}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def print_failed_checks(report) -> None:
+    """The failing checks of a run with their rows (at most 50 per check)."""
+    from f1pipe.warehouse.output import render
+
+    for result in report.results:
+        if not result.passed:
+            Console().print(f"[red]FAIL[/red] {result.name}: {result.description}",
+                            highlight=False, soft_wrap=True)
+            render(result.columns, result.rows[:50], "table")
 
 
 @app.command("query")
 def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
                   warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Run one SQL query on the warehouse and print the result."""
+    """Run one read-only SQL query on the warehouse and print the result (nothing is written:
+    DuckDB is opened read-only without file access, Snowflake runs one SELECT only)."""
     from f1pipe.warehouse import query
     from f1pipe.warehouse.output import check_output_format, render
 
@@ -390,13 +419,24 @@ def standings_command(season: int = typer.Option(..., help="Championship year, e
 
     check_output_format(format)
     cfg = settings(warehouse=warehouse)
-    result = season_standings(cfg, cfg.warehouse, season)
+    result = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
     if format != "table":
         render(*standings_rows(result), format)
         return
     for championship in ("drivers", "constructors"):
         render(*standings_table(result, championship), "table",
-               title=f"{season} {championship}' championship")
+               title=result.title(championship))
+
+
+def _season_rounds(cfg: Settings, season: int) -> int | None:
+    """Rounds in the season's schedule (FastF1), or None when the schedule is unavailable."""
+    from f1pipe.sources import configure_fastf1, season_events
+
+    try:
+        configure_fastf1(cfg)
+        return len(season_events(season))
+    except F1PipeError:
+        return None
 
 
 # --- real time: replay, live, tower ---------------------------------------------------------

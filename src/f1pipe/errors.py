@@ -16,3 +16,7 @@ class ConfigError(F1PipeError):
 class LandingError(F1PipeError):
     """One lake object could not be read into the warehouse (corrupt, unreadable): it is
     reported and skipped."""
+
+
+class ReadOnlyError(F1PipeError):
+    """A statement that would change the warehouse, sent through a read-only command."""

@@ -32,18 +32,32 @@ T = TypeVar("T")
 ALL_DATASETS = ("results", *SESSION_DATASETS)
 
 
+# Sessions run when none are named: the points-scoring ones, so standings include sprints.
+DEFAULT_SESSIONS = ("R", "S")
+
+
 @dataclass(frozen=True)
 class PipelineRequest:
-    """What to run: one season, optionally one round, one session, some datasets."""
+    """What to run: one season, optionally one round, some sessions, some datasets.
+
+    ``sessions`` are FastF1 codes; an event not holding one of them is skipped for it
+    (e.g. the sprint of a round without one). SQ and SS stand for each other.
+    """
 
     season: int
     round: int | None = None
-    session: str = "R"
+    sessions: tuple[str, ...] = DEFAULT_SESSIONS
     datasets: tuple[str, ...] = ("results",)
     allow_missing: bool = False
     lake_format: str = "jsonl"  # objects in the lake: jsonl or parquet
 
     def __post_init__(self) -> None:
+        from f1pipe.sources.schedule import session_identifier
+
+        if not self.sessions:
+            raise F1PipeError("no session given: use --session R,S (or Q, SQ, SS, FP1...)")
+        object.__setattr__(self, "sessions",
+                           tuple(dict.fromkeys(session_identifier(s) for s in self.sessions)))
         unknown = [d for d in self.datasets if d not in ALL_DATASETS]
         if unknown:
             raise F1PipeError(
@@ -80,30 +94,60 @@ class PipelineFailed(F1PipeError):
         self.exit_code = exit_code
 
 
+def held_sessions(settings: Settings, request: PipelineRequest) -> list[str]:
+    """The requested session codes that the chosen round (or some round of the season)
+    holds, as the schedule names them; raises F1PipeError when it holds none."""
+    from f1pipe.sources import configure_fastf1, select_events
+
+    configure_fastf1(settings)
+    events = select_events(request.season, [request.round] if request.round else None)
+    held = [next(c for e in events if (c := e.held(code))) for code in request.sessions
+            if any(e.held(code) for e in events)]
+    if not held:
+        if request.round is not None:
+            events[0].session(request.sessions[0])  # raises: names the sessions it has
+        raise F1PipeError(f"no event of {request.season} has a "
+                          f"{' or '.join(request.sessions)} session")
+    return list(dict.fromkeys(held))
+
+
+def session_key(season: int, round: int, session: str) -> str:
+    """A session as the steps pass it on: ``"2024/12/R"``."""
+    return f"{season}/{round}/{session}"
+
+
+def produced_sessions(summary: ProduceSummary) -> list[str]:
+    """The sessions (``"2024/12/R"``) of which some dataset was delivered: what the run's
+    checks judge."""
+    keys = [session_key(i.ref.season, i.ref.round, i.ref.session)
+            for i in summary.with_state("done")]
+    return list(dict.fromkeys(keys))
+
+
 def produce_step(settings: Settings, request: PipelineRequest) -> ProduceSummary:
-    """FastF1 -> Kafka. Returns the produce summary: its ``topics`` are the ones to consume,
-    its ``missing()`` items what FastF1 could not give."""
+    """FastF1 -> Kafka, for each requested session the schedule holds. Returns the produce
+    summary: its ``topics`` are the ones to consume, its ``missing()`` items what FastF1
+    could not give, :func:`produced_sessions` the sessions to check."""
     from f1pipe.produce import ProduceFailed, ProduceSummary, produce_results, produce_session
 
     summary = ProduceSummary()
-    runs = []
-    if "results" in request.datasets:
-        rounds = [request.round] if request.round is not None else None
-        runs.append(lambda: produce_results(settings, request.season, rounds=rounds,
-                                            session=request.session,
-                                            allow_missing=request.allow_missing))
+    rounds = [request.round] if request.round is not None else None
     session_sets = [d for d in request.datasets if d in SESSION_DATASETS]
-    if session_sets:
-        runs.append(lambda: produce_session(settings, request.season, request.round,
-                                            request.session, session_sets,
-                                            allow_missing=request.allow_missing))
-    for produce in runs:
+    for code in held_sessions(settings, request):  # missing data is judged after all
         try:
-            summary.extend(produce())
-        except ProduceFailed as exc:
+            if "results" in request.datasets:
+                summary.extend(produce_results(settings, request.season, rounds=rounds,
+                                               session=code, allow_missing=True))
+            if session_sets:
+                summary.extend(produce_session(settings, request.season, request.round,
+                                               code, session_sets, allow_missing=True))
+        except ProduceFailed as exc:  # undelivered or interrupted
             summary.extend(exc.summary)
             exc.summary = summary
             raise
+    problem = summary.problem(request.allow_missing)
+    if problem:
+        raise ProduceFailed(problem, summary)
     return summary
 
 
@@ -125,13 +169,25 @@ def load_step(settings: Settings, lake: str | None = None) -> LoadSummary:
     return load(settings, lake or settings.lake, settings.warehouse)
 
 
-def check_step(settings: Settings, warehouse: str | None = None) -> CheckReport:
-    """Data-quality checks; returns the report, raises F1PipeError naming the failed checks."""
+class ChecksFailed(F1PipeError):
+    """Checks failed on the sessions of this run; ``report`` holds the failing rows."""
+
+    def __init__(self, message: str, report: CheckReport):
+        super().__init__(message)
+        self.report = report
+
+
+def check_step(settings: Settings, warehouse: str | None = None,
+               sessions: Sequence[str] | None = None) -> CheckReport:
+    """Data-quality checks on ``sessions`` (``"2024/12/R"``; None: the whole warehouse), so a
+    run judges what it loaded, not what earlier runs left. Returns the report; raises
+    :class:`ChecksFailed` naming the sessions and checks that failed."""
     from f1pipe.warehouse import run_checks
 
-    report = run_checks(settings, warehouse or settings.warehouse)
+    report = run_checks(settings, warehouse or settings.warehouse, sessions=sessions)
     if not report.passed:
-        raise F1PipeError(f"data-quality checks failed: {', '.join(report.failed_names())}")
+        raise ChecksFailed(f"data-quality checks failed: {report.failure_line()}; "
+                           "the failing rows are listed above (again: f1pipe check)", report)
     return report
 
 
@@ -153,6 +209,8 @@ def run_pipeline(settings: Settings, request: PipelineRequest,
             failed = getattr(exc, "summary", None)
             if name == "produce" and failed is not None:
                 summary.produced = failed
+            if name == "check" and hasattr(exc, "report"):
+                summary.checked = exc.report  # the failing rows, for the caller to show
             raise PipelineFailed(str(exc), summary, exc.exit_code) from exc
         finally:
             summary.seconds[name] = time.perf_counter() - started
@@ -161,5 +219,6 @@ def run_pipeline(settings: Settings, request: PipelineRequest,
     summary.consumed = step("consume", lambda: consume_step(
         settings, summary.produced.topics, lake_format=request.lake_format))
     summary.loaded = step("load", lambda: load_step(settings))
-    summary.checked = step("check", lambda: check_step(settings))
+    summary.checked = step("check", lambda: check_step(
+        settings, sessions=produced_sessions(summary.produced)))
     return summary

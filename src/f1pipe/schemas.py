@@ -14,14 +14,97 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import types
+import typing
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1b2c3d-0000-4f1e-9a1c-f1f1f1f1f1f1")
+
+# --- Bounds: every value must fit the warehouse column it lands in ----------------------
+# Ints are BIGINT (DuckDB) / NUMBER(38,0) (Snowflake): any int field is within int64 (checked
+# for every field by Payload); the types below bound fields tighter where reality does.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+STR_MAX_CHARS = 4096  # any string field (race control messages are a few hundred)
+FIRST_SEASON, LAST_SEASON = 1950, 2100
+MAX_ROUND = 40  # round 0 = pre-season testing
+# FastF1 session identifiers (sources.schedule.SESSION_NAMES names them); testing days are
+# practice sessions of round 0. A session becomes a lake folder name: only these are allowed.
+SESSION_CODES = frozenset({"R", "Q", "S", "SQ", "SS", "FP1", "FP2", "FP3"})
+Season = Annotated[int, Field(ge=FIRST_SEASON, le=LAST_SEASON)]
+Round = Annotated[int, Field(ge=0, le=MAX_ROUND)]
+DriverNumber = Annotated[int, Field(ge=0, le=999)]
+Count = Annotated[int, Field(ge=0, le=10_000)]  # laps, positions, stints, tyre ages, sectors
+LapNumber = Annotated[int, Field(ge=0, le=1_000)]
+Degrees = Annotated[int, Field(ge=0, le=360)]
+_ISO_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)")
+
+
+def _session_code(value: str) -> str:
+    if value not in SESSION_CODES:
+        codes = ", ".join(sorted(SESSION_CODES))
+        raise ValueError(f"unknown session code, expected one of {codes}")
+    return value
+
+
+def _iso_utc(value: str) -> str:
+    if not _ISO_UTC.fullmatch(value):
+        raise ValueError("not an ISO 8601 UTC timestamp like 2024-05-01T14:03:07.123Z")
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a valid date and time (ISO 8601 UTC)") from None
+    return value
+
+
+SessionCode = Annotated[str, AfterValidator(_session_code)]
+UtcTimestamp = Annotated[str, AfterValidator(_iso_utc)]  # 2024-05-01T14:03:07.123Z
+
+
+def plain_type(annotation: Any) -> Any:
+    """The Python type of a field's annotation: ``Count | None`` -> ``int``."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _check_values(model: BaseModel) -> BaseModel:
+    """Every field: ints within int64, strings without NUL (floats: ``allow_inf_nan``).
+
+    One pass over the model after validation: a validator per field would double the
+    consumer's validation time."""
+    for name, value in model.__dict__.items():
+        if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(f"{name}: integer out of the 64-bit range")
+        if type(value) is str and "\x00" in value:
+            raise ValueError(f"{name}: string holds a NUL character")
+    return model
+
+
+ENVELOPE_ID_MAX_CHARS = 256
+
+
+def check_envelope(message: dict) -> None:
+    """The envelope's other fields: ``produced_at`` an ISO 8601 UTC timestamp (it decides
+    which version of a fact wins), ``event_id`` and ``source`` short strings without NUL.
+    Raises ValueError naming the field (a model would cost a third of the validation)."""
+    for name in ("event_id", "source"):
+        value = message[name]
+        if type(value) is not str or len(value) > ENVELOPE_ID_MAX_CHARS or "\x00" in value:
+            raise ValueError(f"{name}: not a string of at most {ENVELOPE_ID_MAX_CHARS} "
+                             "characters without NUL")
+    if type(message["produced_at"]) is not str:
+        raise ValueError("produced_at: not a string")
+    try:
+        _iso_utc(message["produced_at"])
+    except ValueError as exc:
+        raise ValueError(f"produced_at: {exc}") from None
 
 
 class SchemaRef(BaseModel):
@@ -41,16 +124,18 @@ class Payload(BaseModel):
     topic and tables a schema belongs to is said once, in :data:`DATASETS`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=STR_MAX_CHARS)
 
     schema_name: ClassVar[str]
     schema_version: ClassVar[int]
     key_fields: ClassVar[tuple[str, ...]]
     partition_key_fields: ClassVar[tuple[str, ...]]
 
-    season: int
-    round: int
-    session: str  # FastF1 session identifier: R, Q, S, SQ, SS, FP1, FP2, FP3
+    season: Season
+    round: Round
+    session: SessionCode  # FastF1 session identifier: R, Q, S, SQ, SS, FP1, FP2, FP3
+
+    _bounded = model_validator(mode="after")(_check_values)
 
     def natural_key(self) -> str:
         """The fact's identity, e.g. ``2024-12-R-44`` for a result."""
@@ -65,7 +150,58 @@ def _join(model: BaseModel, fields: tuple[str, ...]) -> str:
     return "-".join("" if getattr(model, f) is None else str(getattr(model, f)) for f in fields)
 
 
-class ResultV1(Payload):
+# The kind of session behind each FastF1 session code, so that one kind is one value in
+# queries: 2023's "Sprint Shootout" (SS) and 2024's "Sprint Qualifying" (SQ) are both
+# ``sprint_qualifying``; FP1-FP3 are ``practice``. Until 2023, FastF1's SQ ("Sprint
+# Qualifying") was 2021's sprint race: see :func:`session_type`.
+SESSION_TYPES: dict[str, str] = {
+    "R": "race",
+    "Q": "qualifying",
+    "S": "sprint",
+    "SQ": "sprint_qualifying",
+    "SS": "sprint_qualifying",
+    "FP1": "practice",
+    "FP2": "practice",
+    "FP3": "practice",
+}
+SPRINT_NAMED_SQ_UNTIL = 2023  # FastF1 names 2021's sprints "Sprint Qualifying" (SQ)
+# Codes an event may hold one session type under (2023: SS, 2024 on: SQ): either is accepted.
+SESSION_CODE_ALIASES: dict[str, str] = {"SQ": "SS", "SS": "SQ"}
+POINTS_SESSION_TYPES = ("race", "sprint")  # sessions scoring championship points
+QUALIFYING_TYPES = ("qualifying", "sprint_qualifying")  # classified on Q1/Q2/Q3 times
+# ``classified_position`` is a whole number as text ("1".."20") or one of these letters.
+CLASSIFIED_STATUS_LETTERS: dict[str, str] = {
+    "R": "retired", "D": "disqualified", "E": "excluded", "W": "withdrawn",
+    "F": "failed to qualify", "N": "not classified",
+}
+
+
+def session_type(code: str, season: int | None = None) -> str | None:
+    """The canonical type of FastF1 session ``code`` in ``season`` (``"SS"`` ->
+    ``"sprint_qualifying"``; ``"SQ"`` of 2021 -> ``"sprint"``); None for an unknown code."""
+    if code == "SQ" and season is not None and season <= SPRINT_NAMED_SQ_UNTIL:
+        return "sprint"
+    return SESSION_TYPES.get(code)
+
+
+class SessionTyped(BaseModel):
+    """Mixin: ``session_type`` next to the FastF1 code, filled from it when not given."""
+
+    session_type: str | None = None  # race, qualifying, sprint, sprint_qualifying, practice
+
+    @model_validator(mode="after")
+    def _fill_session_type(self):
+        code, season = getattr(self, "session", ""), getattr(self, "season", None)
+        expected = session_type(code, season)
+        if self.session_type is None:
+            self.session_type = expected
+        elif expected is not None and self.session_type != expected:
+            raise ValueError(f"session_type {self.session_type!r} does not match session "
+                             f"{code!r} of {season} (expected {expected!r})")
+        return self
+
+
+class ResultV1(SessionTyped, Payload):
     """One driver's result in one session (FastF1 ``Session.results`` row)."""
 
     schema_name: ClassVar[str] = "result"
@@ -77,8 +213,8 @@ class ResultV1(Payload):
     country: str | None = None
     location: str | None = None
     session_name: str  # e.g. "Race", "Qualifying"
-    session_date: str | None = None  # ISO 8601, UTC
-    driver_number: int
+    session_date: UtcTimestamp | None = None  # ISO 8601, UTC
+    driver_number: DriverNumber
     abbreviation: str | None = None
     broadcast_name: str | None = None
     full_name: str | None = None
@@ -90,7 +226,8 @@ class ResultV1(Payload):
     team_id: str | None = None
     team_colour: str | None = None  # hex without '#', e.g. "27F4D2"
     position: int | None = None  # finishing position (all drivers)
-    classified_position: str | None = None  # "1".."20", or R retired, D disqualified...
+    # "1".."20" in every session type, or a letter of CLASSIFIED_STATUS_LETTERS (R retired...)
+    classified_position: str | None = None
     grid_position: int | None = None
     q1_ms: int | None = None
     q2_ms: int | None = None
@@ -98,10 +235,10 @@ class ResultV1(Payload):
     time_ms: int | None = None  # winner: total race time; others: gap to the winner
     status: str | None = None  # "Finished", "+1 Lap", "Retired", "Did not start"...
     points: float | None = None
-    laps: int | None = None
+    laps: Count | None = None
 
 
-class LapV1(Payload):
+class LapV1(SessionTyped, Payload):
     """One lap of one driver (FastF1 ``Laps`` row). Session times are ms from session start."""
 
     schema_name: ClassVar[str] = "lap"
@@ -111,10 +248,10 @@ class LapV1(Payload):
     )
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:4]
 
-    driver_number: int
+    driver_number: DriverNumber
     abbreviation: str | None = None
     team_name: str | None = None
-    lap_number: int
+    lap_number: LapNumber
     lap_time_ms: int | None = None
     sector1_ms: int | None = None
     sector2_ms: int | None = None
@@ -124,19 +261,22 @@ class LapV1(Payload):
     speed_fl_kmh: float | None = None
     speed_st_kmh: float | None = None
     compound: str | None = None
-    tyre_life_laps: int | None = None
+    tyre_life_laps: Count | None = None
     fresh_tyre: bool | None = None
-    stint: int | None = None
+    stint: Count | None = None
     pit_in_time_ms: int | None = None
     pit_out_time_ms: int | None = None
-    position: int | None = None
+    position: Count | None = None
     track_status: str | None = None
     is_personal_best: bool | None = None
     is_accurate: bool | None = None
     deleted: bool | None = None
     lap_start_time_ms: int | None = None
     session_time_ms: int | None = None  # session time at the end of the lap
-    lap_end_utc: str | None = None  # ISO 8601, UTC
+    lap_end_utc: UtcTimestamp | None = None  # ISO 8601, UTC
+    # False for a lap the driver did not finish (a retirement's last lap: no end time);
+    # count laps completed with ``WHERE is_completed``.
+    is_completed: bool | None = None
 
 
 class RaceControlMessageV1(Payload):
@@ -148,15 +288,15 @@ class RaceControlMessageV1(Payload):
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:3]
 
     message_index: int
-    time_utc: str | None = None  # ISO 8601, UTC
-    lap: int | None = None
+    time_utc: UtcTimestamp | None = None  # ISO 8601, UTC
+    lap: Count | None = None
     category: str | None = None
     message: str
     status: str | None = None
     flag: str | None = None
     scope: str | None = None
-    sector: int | None = None
-    driver_number: int | None = None
+    sector: Count | None = None
+    driver_number: DriverNumber | None = None
 
 
 class WeatherV1(Payload):
@@ -173,7 +313,7 @@ class WeatherV1(Payload):
     humidity_pct: float | None = None
     pressure_mbar: float | None = None
     rainfall: bool | None = None
-    wind_direction_deg: int | None = None
+    wind_direction_deg: Degrees | None = None
     wind_speed_mps: float | None = None
 
 
@@ -213,10 +353,10 @@ class LiveUpdateV1(Payload):
     feed_topic: str  # the feed's topic name, e.g. "TimingData", "CarData.z"
     stream_index: int
     subject: str  # driver number ("44") or "session"
-    part_count: int = 1
-    driver_number: int | None = None
+    part_count: Count = 1
+    driver_number: DriverNumber | None = None
     session_time_ms: int  # ms since the start of the session's recorded streams
-    time_utc: str | None = None  # ISO 8601, UTC: when it happened
+    time_utc: UtcTimestamp | None = None  # ISO 8601, UTC: when it happened
     data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
 
 
@@ -233,23 +373,23 @@ class TowerRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    driver_number: int
+    driver_number: DriverNumber
     abbreviation: str | None = None
     team_name: str | None = None
-    position: int | None = None
+    position: Count | None = None
     gap_to_leader: str | None = None
     gap_to_leader_ms: int | None = None
     interval_ahead: str | None = None  # to the car ahead
     interval_ahead_ms: int | None = None
-    laps: int | None = None
+    laps: Count | None = None
     last_lap_ms: int | None = None
     best_lap_ms: int | None = None
     sector1_ms: int | None = None  # sectors of the current / last lap
     sector2_ms: int | None = None
     sector3_ms: int | None = None
     compound: str | None = None
-    tyre_age_laps: int | None = None
-    pit_stops: int | None = None
+    tyre_age_laps: Count | None = None
+    pit_stops: Count | None = None
     in_pit: bool | None = None
     pit_out: bool | None = None
     retired: bool | None = None  # retired, or stopped on track
@@ -270,7 +410,7 @@ class LiveTimingSnapshotV1(TowerRow, Payload):
     partition_key_fields: ClassVar[tuple[str, ...]] = key_fields
 
     session_time_ms: int  # session time of the newest update applied
-    time_utc: str | None = None  # ISO 8601, UTC, of that update
+    time_utc: UtcTimestamp | None = None  # ISO 8601, UTC, of that update
     status: str  # "running", "in pit", "pit out", "knocked out", "retired"
 
 
@@ -354,6 +494,10 @@ def validate_message(message: Any) -> Payload:
     model = BY_SCHEMA.get((ref.name, ref.version))
     if model is None:
         raise SchemaError(f"unknown schema {ref.name} v{ref.version}")
+    try:
+        check_envelope(message)
+    except ValueError as exc:
+        raise SchemaError(f"bad envelope: {exc}") from None
     body = {k: v for k, v in message.items() if k not in ENVELOPE_FIELDS}
     try:
         return model.model_validate(body)

@@ -72,8 +72,8 @@ def test_dag_folder_imports_cleanly(airflow_env):
 @pytest.mark.integration
 def test_dag_runs_end_to_end_and_reruns_change_nothing(pipeline_env):
     confs = [
-        {"season": 2024, "round": 12, "session": "R", "datasets": ["results"]},
-        {"season": 2018, "round": 4, "session": "R",
+        {"season": 2024, "round": 12, "sessions": ["R", "S"], "datasets": ["results"]},
+        {"season": 2018, "round": 4, "sessions": ["R"],
          "datasets": ["results", "laps", "race_control", "track_status"]},
     ]
     for conf in confs:

@@ -57,5 +57,6 @@ def test_an_unreachable_s3_endpoint_is_reported_before_consuming(tmp_path):
                       S3_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="k",
                       AWS_SECRET_ACCESS_KEY="s")
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot use s3://lake: Could not connect")
+    assert result.stderr.startswith("error: cannot use s3://lake: cannot reach the S3 endpoint "
+                                    "http://127.0.0.1:9")
     assert len(result.stderr.strip().splitlines()) == 1

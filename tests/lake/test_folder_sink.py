@@ -1,10 +1,12 @@
 import json
 import os
+import time
 
 import pytest
 
 from f1pipe.lake import RetryPolicy, SinkError, open_sink
 from f1pipe.lake.folder import FolderSink
+from f1pipe.lake.naming import UnsafeNameError
 from tests.lake.laps import lake_record, lap_message
 
 FAST = RetryPolicy(attempts=3, first_delay_s=0.01)
@@ -96,3 +98,32 @@ def test_check_reports_a_lake_folder_that_cannot_be_created(tmp_path):
     (tmp_path / "taken").write_text("")
     with pytest.raises(SinkError, match="cannot create the lake folder"):
         FolderSink(tmp_path / "taken" / "lake").check()
+
+
+@pytest.mark.parametrize("name", ["../outside.jsonl", "f1.laps/../../outside.jsonl",
+                                  "/tmp/outside.jsonl", "a/\x00.jsonl", "."])
+def test_the_folder_sink_refuses_a_path_outside_the_lake_at_once(tmp_path, name):
+    root = tmp_path / "lake"
+    sink = FolderSink(root, retry=FAST)
+    sink.check()
+    with pytest.raises(UnsafeNameError, match="resolves outside the lake folder"):
+        sink._put_with_retry(name, b"{}\n")
+    assert _lake_files(tmp_path) == []
+
+
+def test_opening_the_sink_removes_orphan_temp_files_older_than_a_minute(tmp_path):
+    folder = tmp_path / "f1.laps" / "season=2024" / "round=6" / "session=R"
+    folder.mkdir(parents=True)
+    old = folder / ".f1.laps+0+0000000000.jsonl.4242.tmp"
+    fresh = folder / ".f1.laps+0+0000000100.jsonl.4243.tmp"  # another consumer, writing now
+    other = folder / "notes.tmp"  # not a sink temp file
+    for path in (old, fresh, other):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(other, (an_hour_ago, an_hour_ago))
+
+    FolderSink(tmp_path).check()
+
+    assert not old.exists()
+    assert fresh.exists() and other.exists()

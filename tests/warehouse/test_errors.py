@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from f1pipe.config import load_settings
@@ -60,12 +61,18 @@ def test_missing_bucket_is_one_line(s3_settings, tmp_path):
 
 
 def test_bad_sql_is_one_line(tmp_path):
+    duckdb.connect(str(tmp_path / "f1.duckdb")).close()
     url = f"duckdb:///{tmp_path}/f1.duckdb"
     with pytest.raises(F1PipeError, match="query failed: .*no_such_table"):
         query(load_settings(), url, "SELECT * FROM no_such_table")
 
 
 def test_checks_before_any_load(tmp_path):
+    with pytest.raises(F1PipeError, match=f"DuckDB file {tmp_path}/missing.duckdb does not "
+                                          "exist: run f1pipe load first"):
+        run_checks(load_settings(), f"duckdb:///{tmp_path}/missing.duckdb")
+    assert not (tmp_path / "missing.duckdb").exists()  # reads never write
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(F1PipeError, match="has no f1pipe tables: run f1pipe load first"):
         run_checks(load_settings(), f"duckdb:///{tmp_path}/empty.duckdb")
 

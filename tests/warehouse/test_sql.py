@@ -20,14 +20,20 @@ KEY = "f1.laps/season=2018/round=4/session=R/f1.laps+0+0000000200.jsonl"
 
 def snowflake_statements() -> list[str]:
     statements = [sql.create_landing(SNOWFLAKE), sql.create_load_history(SNOWFLAKE),
-                  sql.insert_load_history(SNOWFLAKE), *sf.create_file_formats(),
+                  sql.insert_load_history(SNOWFLAKE), sql.create_staged(SNOWFLAKE),
+                  sql.create_load_rejects(SNOWFLAKE), sql.insert_rejects(SNOWFLAKE),
+                  sql.stage_unknown(SNOWFLAKE, ["lap"]), sql.count_staged(),
+                  sql.create_batch(SNOWFLAKE), sql.collect_landing(SNOWFLAKE),
+                  sql.count_batch(SNOWFLAKE),
+                  *sf.create_file_formats(),
                   sf.create_internal_stage(), sf.put(f"/lake/{KEY}", KEY),
                   sf.copy_object(sf.INTERNAL_STAGE, KEY, "json"),
                   sf.copy_object(sf.EXTERNAL_STAGE, KEY, "parquet"),
                   sf.create_external_stage(LakeUrl.parse("s3://b/lake"), "f1_s3", None, None)]
     for table in MODEL:
         statements += [sql.create_raw(SNOWFLAKE, table), sql.create_model(SNOWFLAKE, table),
-                       sql.route_landing(SNOWFLAKE, table), sql.merge(SNOWFLAKE, table)]
+                       sql.stage_rows(SNOWFLAKE, table), sql.route_staged(SNOWFLAKE, table),
+                       sql.merge(SNOWFLAKE, table)]
     return statements
 
 

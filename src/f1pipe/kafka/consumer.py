@@ -26,6 +26,7 @@ from f1pipe.kafka.dead_letter import DeadLetterProducer
 from f1pipe.kafka.signals import stop_on_signals
 from f1pipe.kafka.topics import ensure_topics, existing_topics, topic_schema
 from f1pipe.lake import RetryPolicy, Sink, open_sink
+from f1pipe.lake.naming import UnsafeNameError, object_name
 from f1pipe.lake.records import LakeRecord, check_file_format
 from f1pipe.lake.sink import TP
 from f1pipe.schemas import ENVELOPE_FIELDS, Payload, SchemaError, validate_message
@@ -158,8 +159,13 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
         return (f"wrong schema for topic {message.topic()}: {payload.schema_name} "
                 f"v{payload.schema_version}, the topic takes {expected.schema_name} only")
     envelope = {name: decoded[name] for name in ENVELOPE_FIELDS}
-    return LakeRecord(message.topic(), message.partition(), message.offset(),
-                      message.timestamp()[1], payload, envelope)
+    record = LakeRecord(message.topic(), message.partition(), message.offset(),
+                        message.timestamp()[1], payload, envelope)
+    try:  # a second guard: the schemas already keep key parts to safe values
+        object_name(record.topic, record.partition, record.offset, record.group, "jsonl")
+    except UnsafeNameError as exc:
+        return str(exc)
+    return record
 
 
 class LakeConsumer:

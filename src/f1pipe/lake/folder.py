@@ -1,11 +1,27 @@
-"""A local-folder sink: each object goes to a temp file, is fsynced, then renamed in place."""
+"""A local-folder sink: each object goes to a temp file, is fsynced, then renamed in place.
+
+A write killed between the temp file and the rename leaves ``.<name>.<pid>.tmp`` behind;
+opening the sink (:meth:`FolderSink.check`, before any work) removes such files once they
+are older than :data:`ORPHAN_TMP_AGE_S`. Age, not the PID, decides: two consumers may share
+a lake (even from two machines over a network folder, where a PID means nothing), and a
+live write keeps its temp file for milliseconds to seconds, never a minute.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import time
 from pathlib import Path
 
+from f1pipe.lake.naming import UnsafeNameError
 from f1pipe.lake.sink import BatchingSink, SinkError
+
+log = logging.getLogger(__name__)
+
+ORPHAN_TMP_AGE_S = 60.0
+TMP_NAME = re.compile(r"\..+\.\d+\.tmp")  # what put_object names its temp files
 
 
 class FolderSink(BatchingSink):
@@ -25,9 +41,13 @@ class FolderSink(BatchingSink):
             raise SinkError(f"cannot create the lake folder {self.root}: {exc.strerror}") from None
         if not os.access(self.root, os.W_OK):
             raise SinkError(f"the lake folder {self.root} is not writable")
+        removed = remove_orphan_temp_files(self.root)
+        if removed:
+            log.info("removed %d orphan temp file(s) of killed writes under %s",
+                     removed, self.root)
 
     def put_object(self, name: str, data: bytes) -> None:
-        target = self.root / name
+        target = self.inside_root(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
@@ -40,6 +60,31 @@ class FolderSink(BatchingSink):
             temp.unlink(missing_ok=True)
             raise
         _fsync_dir(target.parent)
+
+    def inside_root(self, name: str) -> Path:
+        """The path of object ``name``; :class:`UnsafeNameError` if it resolves outside the
+        lake (never retried: the name would not change)."""
+        root = self.root.resolve()
+        target = root if "\x00" in name else (root / name).resolve()
+        if not target.is_relative_to(root) or target == root:
+            raise UnsafeNameError(f"refusing to write {name!r}: it resolves outside the lake "
+                            f"folder {root}")
+        return target
+
+
+def remove_orphan_temp_files(root: Path, older_than_s: float = ORPHAN_TMP_AGE_S) -> int:
+    """Delete the sink's temp files under ``root`` not modified for ``older_than_s``;
+    returns how many were removed."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in root.rglob("*.tmp"):
+        try:
+            if TMP_NAME.fullmatch(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another consumer removed it first
+            continue
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:

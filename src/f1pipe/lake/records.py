@@ -9,14 +9,12 @@ nested ``{name, version}`` object in JSON and a struct in Parquet), then ``kafka
 from __future__ import annotations
 
 import io
-import types
-import typing
 from dataclasses import dataclass
 
 import msgspec
 
 from f1pipe.errors import ConfigError
-from f1pipe.schemas import ENVELOPE_FIELDS, Payload
+from f1pipe.schemas import ENVELOPE_FIELDS, Payload, plain_type
 
 FORMATS = ("jsonl", "parquet")
 KAFKA_FIELDS = ("kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
@@ -106,7 +104,5 @@ def arrow_schema(models: list[type[Payload]]):
 def _arrow_type(annotation):
     import pyarrow as pa
 
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     by_type = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string()}
-    return by_type.get(annotation, pa.string())
+    return by_type.get(plain_type(annotation), pa.string())

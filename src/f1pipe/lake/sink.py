@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from f1pipe.errors import F1PipeError
-from f1pipe.lake.naming import object_name
+from f1pipe.lake.naming import UnsafeNameError, object_name
 from f1pipe.lake.records import LakeRecord, check_file_format, encode
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,8 @@ class BatchingSink(Sink):
             try:
                 self.put_object(name, data)
                 return
+            except UnsafeNameError:
+                raise
             except Exception as exc:  # noqa: BLE001 - any storage failure is retried
                 reason = one_line(exc)
                 if delay is None:

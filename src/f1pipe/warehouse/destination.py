@@ -34,14 +34,29 @@ class Destination(Protocol):
         """Release the connection."""
 
 
-def connect(settings: Settings, warehouse_url: str) -> Destination:
-    """An open destination for ``duckdb:///PATH`` or ``snowflake``."""
+def connect(settings: Settings, warehouse_url: str, read_only: bool = False) -> Destination:
+    """An open destination for ``duckdb:///PATH`` or ``snowflake``.
+
+    ``read_only``: for queries and checks. DuckDB opens the file read-only with access to
+    other files disabled; Snowflake runs only single SELECT (SHOW, DESCRIBE) statements.
+    """
     if warehouse_url.startswith("duckdb://"):
         from f1pipe.warehouse.duckdb.client import DuckDBDestination
 
-        return DuckDBDestination.open(settings, warehouse_url)
+        return DuckDBDestination.open(settings, warehouse_url, read_only=read_only)
     if warehouse_url == "snowflake":
         from f1pipe.warehouse.snowflake.client import SnowflakeDestination
 
-        return SnowflakeDestination.open(settings)
+        return SnowflakeDestination.open(settings, read_only=read_only)
     raise ConfigError(f"warehouse {warehouse_url!r}: expected duckdb:///PATH or snowflake")
+
+
+def describe(settings: Settings, warehouse_url: str) -> str:
+    """Where the warehouse is, for summaries and errors: the resolved DuckDB file, or the
+    Snowflake account, database and schema."""
+    if warehouse_url.startswith("duckdb://"):
+        from f1pipe.warehouse.duckdb.client import resolved_path
+
+        return f"duckdb file {resolved_path(warehouse_url)}"
+    return (f"snowflake {settings.snowflake_account}/{settings.snowflake_database}."
+            f"{settings.snowflake_schema}")

@@ -19,6 +19,7 @@ class Dialect:
     schema_name: str  # the envelope's schema name of the record in column ``v``, as text
     param: str  # placeholder of a bound parameter
     temporary: str  # how a session-scoped table is created
+    text_template: str  # a JSON field as text, unconverted ({v} column, {field} name)
     # Reading many fields at once: an expression parsing the JSON column once into a list of
     # strings ({v} column, {paths} quoted JSON paths), or None to read field by field.
     fields_list_template: str | None = None
@@ -28,11 +29,12 @@ class Dialect:
         return self.field_template.format(v=column, field=field, type=self.types[logical_type])
 
     def typed_rows(self, fields: Sequence[tuple[str, str, str]], source: str,
-                   column: str = "v", keep_column: bool = False) -> str:
+                   column: str = "v", keep_column: bool = False,
+                   carry: Sequence[str] = ()) -> str:
         """``SELECT`` of ``fields`` (JSON field, logical type, alias) from ``source`` (a table
         with its WHERE clause), each cast to its SQL type; the JSON column first if
-        ``keep_column``."""
-        kept = f"{column}, " if keep_column else ""
+        ``keep_column``, then the ``carry`` columns of ``source`` as they are."""
+        kept = "".join(f"{c}, " for c in [*([column] if keep_column else []), *carry])
         if self.fields_list_template is None:
             typed = ", ".join(f"{self.field(f, t, column)} AS {a}" for f, t, a in fields)
             return f"SELECT {kept}{typed} FROM {source}"
@@ -41,3 +43,14 @@ class Dialect:
         typed = ", ".join(f"CAST(f[{i}] AS {self.types[t]}) AS {a}"
                           for i, (_, t, a) in enumerate(fields, start=1))
         return f"SELECT {kept}{typed} FROM (SELECT {kept}{listed} AS f FROM {source})"
+
+    def text_rows(self, fields: Sequence[str], source: str, keep: str) -> tuple[str, list[str]]:
+        """A ``SELECT`` of the ``keep`` columns of ``source`` with what reads each JSON field
+        of column ``v`` as text: (the select, one text expression per field, in order)."""
+        if self.fields_list_template is None:
+            texts = [self.text_template.format(v="v", field=f) for f in fields]
+            return f"SELECT {keep} FROM {source}", texts
+        paths = ", ".join(f"'$.{f}'" for f in fields)
+        listed = self.fields_list_template.format(v="v", paths=paths)
+        texts = [f"f[{i}]" for i in range(1, len(fields) + 1)]
+        return f"SELECT {keep}, {listed} AS f FROM {source}", texts

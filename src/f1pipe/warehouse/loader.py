@@ -2,20 +2,25 @@
 
 An object is identified by its key and fingerprint (ETag / MD5): loaded once, re-loaded only
 if rewritten. A corrupt object is reported and skipped (not recorded, so the next load
-retries it); the others load. History rows are written after the MERGE, so a load that
-dies half-way is simply done again by the next one.
+retries it); the others load. A record the warehouse cannot convert (a value out of its
+column's range, a bad timestamp...) goes to ``load_rejects`` with its reason; the rest of
+its object loads. New objects load in batches: a batch is merged into the model (idempotent),
+then its raw rows, rejects and ``load_history`` rows commit in one transaction, so a load
+killed at any point keeps every batch it committed and leaves no raw row of the others; the
+next load does them.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from f1pipe.config import Settings
-from f1pipe.errors import LandingError
+from f1pipe.errors import F1PipeError, LandingError
 from f1pipe.lake.listing import LakeObject, list_objects
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse import sql
@@ -23,6 +28,8 @@ from f1pipe.warehouse.destination import Destination, connect
 from f1pipe.warehouse.model import MODEL
 
 Log = Callable[[str], None]
+BATCH_OBJECTS = 100  # objects per transaction, at most
+BATCH_BYTES = 64 << 20  # and at most this many bytes of objects (or one object)
 
 
 @dataclass
@@ -34,7 +41,8 @@ class LoadSummary:
     objects_skipped: int = 0  # already in load_history
     failed: list[tuple[str, str]] = field(default_factory=list)  # (object key, reason)
     records: dict[str, int] = field(default_factory=dict)
-    unrouted_records: int = 0  # records of no known schema: landed nowhere
+    rejected_records: int = 0  # put in load_rejects (unconvertible values, unknown schemas)
+    unrouted_records: int = 0  # of them: records of no known schema
     table_rows: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
@@ -52,10 +60,25 @@ def ensure_schema(dest: Destination) -> None:
     """Create the landing, history, raw and model tables if missing."""
     d = dest.dialect
     dest.execute(sql.create_landing(d))
+    dest.execute(sql.create_batch(d))
+    dest.execute(sql.create_staged(d))
     dest.execute(sql.create_load_history(d))
+    dest.execute(sql.create_load_rejects(d))
     for table in MODEL:
         dest.execute(sql.create_raw(d, table))
         dest.execute(sql.create_model(d, table))
+        upgrade_model_table(dest, table)
+
+
+def upgrade_model_table(dest: Destination, table) -> None:
+    """Add the columns a model table created by an older f1pipe lacks (``session_type``,
+    ``is_completed``...), filling ``session_type`` from the session code."""
+    have = set(dest.fetch(f"SELECT * FROM {table.name} WHERE 1 = 0")[0])
+    missing = [c for c in table.column_names if c not in have]
+    for column in missing:
+        dest.execute(sql.add_column(dest.dialect, table, column))
+    if "session_type" in missing:
+        dest.execute(sql.fill_session_type(table))
 
 
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,
@@ -79,51 +102,115 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log)
     new = [o for o in objects if (o.key, o.etag) not in seen]
     summary = LoadSummary(objects_skipped=len(objects) - len(new),
                           records={t.name: 0 for t in MODEL})
-    load_id = uuid.uuid4().hex
     if new:
         dest.attach_lake(lake)
-    history = _land_all(dest, new, load_id, summary, log)
-    for table in MODEL:
-        if summary.records[table.name]:
-            dest.execute(sql.merge(dest.dialect, table), (load_id,))
-    for row in history:
-        dest.execute(sql.insert_load_history(dest.dialect), row)
+    for batch in batches(new):
+        _load_batch(dest, batch, summary, log)
     summary.table_rows = table_counts(dest)
     return summary
 
 
-def _land_all(dest: Destination, objects: list[LakeObject], load_id: str,
-              summary: LoadSummary, log: Log) -> list[tuple]:
-    """Land each object (an unreadable one is reported and left out); returns the
-    load_history rows of those landed."""
+def batches(objects: list[LakeObject], max_objects: int = BATCH_OBJECTS,
+            max_bytes: int = BATCH_BYTES) -> Iterator[list[LakeObject]]:
+    """The objects in runs of at most ``max_objects`` and ``max_bytes`` (one at least)."""
+    batch: list[LakeObject] = []
+    size = 0
+    for obj in objects:
+        if batch and (len(batch) == max_objects or size + obj.size > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(obj)
+        size += obj.size
+    if batch:
+        yield batch
+
+
+def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSummary,
+                log: Log) -> None:
+    """Stage the batch's objects, MERGE them, then commit rejects, raw rows and history
+    in one transaction.
+
+    The MERGE runs just before the transaction, not in it: the Snowflake emulator the tests
+    run on (fakesnow) cannot MERGE in a transaction that already wrote, and a MERGE is
+    idempotent (the newest version wins, an equal one changes nothing), so a load killed
+    between the two merges the batch again, without effect, and commits the rest."""
+    d = dest.dialect
+    dest.execute(f"DELETE FROM {sql.BATCH}")
+    dest.execute(f"DELETE FROM {sql.STAGED}")
     history = []
+    load_id = uuid.uuid4().hex
     for obj in objects:
         try:
-            records = _land_object(dest, obj, load_id, summary)
+            records = _stage_object(dest, obj)
         except LandingError as exc:
             summary.failed.append((obj.key, str(exc).removeprefix(f"{obj.key}: ")))
             log(f"skipped unreadable object {exc}")
             continue
-        summary.objects_loaded += 1
         history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
-    return history
+    _stage_batch(dest)
+    loadable = _count_staged(dest, summary)
+    tables = [t for t in MODEL if loadable.get(t.name)]
+    for table in tables:  # idempotent: a batch merged twice (crash, then reload) is as once
+        dest.execute(sql.merge(d, table))
+    now = _now()
+    with transaction(dest):
+        dest.execute(sql.insert_rejects(d), (load_id, now))
+        for table in tables:
+            dest.execute(sql.route_staged(d, table), (load_id, now))
+        for row in history:
+            dest.execute(sql.insert_load_history(d), row)
+    for table, count in loadable.items():
+        summary.records[table] += count
+    summary.objects_loaded += len(history)
 
 
-def _land_object(dest: Destination, obj: LakeObject, load_id: str, summary: LoadSummary) -> int:
-    """Land one object and route its records to the raw tables; returns its record count."""
-    d = dest.dialect
+def _stage_object(dest: Destination, obj: LakeObject) -> int:
+    """Land one object and add its records to the batch; returns its record count."""
     dest.execute(f"DELETE FROM {sql.LANDING}")
     dest.land(obj)
-    _, rows = dest.fetch(f"SELECT {d.schema_name} AS s, COUNT(*) FROM {sql.LANDING} GROUP BY 1")
-    per_schema = {name: count for name, count in rows}
-    now = _now()
+    dest.execute(sql.collect_landing(dest.dialect), (obj.key,))
+    return dest.fetch(f"SELECT COUNT(*) FROM {sql.LANDING}")[1][0][0]
+
+
+def _stage_batch(dest: Destination) -> None:
+    """Stage the batch's records per schema, each with the reason it cannot load (if so)."""
+    d = dest.dialect
+    per_schema = dict(dest.fetch(sql.count_batch(d))[1])
     for table in MODEL:
         if per_schema.get(table.schema_name):
-            dest.execute(sql.route_landing(d, table), (obj.key, load_id, now))
-            summary.records[table.name] += per_schema[table.schema_name]
-    known = {t.schema_name for t in MODEL}
-    summary.unrouted_records += sum(c for name, c in per_schema.items() if name not in known)
-    return sum(per_schema.values())
+            dest.execute(sql.stage_rows(d, table))
+    known = [t.schema_name for t in MODEL]
+    if any(name not in known for name in per_schema):
+        dest.execute(sql.stage_unknown(d, known))
+
+
+def _count_staged(dest: Destination, summary: LoadSummary) -> dict[str, int]:
+    """Count the staged records into ``summary``'s rejects; returns the loadable ones per
+    model table."""
+    table_of = {t.schema_name: t.name for t in MODEL}
+    loadable: dict[str, int] = {}
+    for schema_name, ok, count in dest.fetch(sql.count_staged())[1]:
+        if ok:
+            loadable[table_of[schema_name]] = count
+            continue
+        summary.rejected_records += count
+        if schema_name not in table_of:
+            summary.unrouted_records += count
+    return loadable
+
+
+@contextmanager
+def transaction(dest: Destination) -> Iterator[None]:
+    """Run the block in one transaction: committed whole, or rolled back."""
+    dest.execute(sql.BEGIN)
+    try:
+        yield
+    except BaseException:
+        # If the connection is gone, the warehouse drops the transaction itself.
+        with suppress(F1PipeError):
+            dest.execute(sql.ROLLBACK)
+        raise
+    dest.execute(sql.COMMIT)
 
 
 def table_counts(dest: Destination) -> dict[str, int]:

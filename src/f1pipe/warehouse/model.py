@@ -9,8 +9,6 @@ typed), plus the envelope and Kafka coordinates of the version kept. Types are l
 
 from __future__ import annotations
 
-import types
-import typing
 from dataclasses import dataclass
 
 from f1pipe import schemas
@@ -67,9 +65,7 @@ def _logical_type(field: str, annotation: object) -> str:
         return "timestamp"
     if field in JSON_FIELDS:
         return "json"
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-    return _PY_TYPES[annotation]
+    return _PY_TYPES[schemas.plain_type(annotation)]
 
 
 def _table_for(dataset: schemas.Dataset) -> ModelTable:

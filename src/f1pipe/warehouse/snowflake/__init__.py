@@ -12,4 +12,5 @@ DIALECT = Dialect(
     schema_name="v:schema.name::VARCHAR",
     param="%s",
     temporary="TEMPORARY",
+    text_template="{v}:{field}::VARCHAR",
 )

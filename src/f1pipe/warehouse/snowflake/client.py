@@ -14,6 +14,7 @@ from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse.snowflake import DIALECT
 from f1pipe.warehouse.snowflake import sql as sf
+from f1pipe.warehouse.snowflake.read_only import require_read_only
 
 REQUIRED = {"snowflake_account": "SNOWFLAKE_ACCOUNT", "snowflake_user": "SNOWFLAKE_USER",
             "snowflake_password": "SNOWFLAKE_PASSWORD"}
@@ -59,17 +60,20 @@ class SnowflakeDestination:
     con: Any  # snowflake.connector.SnowflakeConnection
     settings: Settings
     stage: str = sf.INTERNAL_STAGE
+    read_only: bool = False  # queries and checks: every statement is checked first
     dialect = DIALECT
 
     @classmethod
-    def open(cls, settings: Settings) -> SnowflakeDestination:
+    def open(cls, settings: Settings, read_only: bool = False) -> SnowflakeDestination:
         kwargs = connect_kwargs(settings)
         try:
-            return cls(snowflake.connector.connect(**kwargs), settings)
+            return cls(snowflake.connector.connect(**kwargs), settings, read_only=read_only)
         except Error as exc:
             raise _login_error(settings, exc) from None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        if self.read_only:
+            require_read_only(sql)
         try:
             self._run(sql, params)
         except Error as exc:
@@ -82,6 +86,8 @@ class SnowflakeDestination:
             cur.execute(sql, params or None)
 
     def fetch(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list[tuple]]:
+        if self.read_only:
+            require_read_only(sql)
         with self.con.cursor() as cur:
             try:
                 cur.execute(sql, params or None)
