@@ -111,12 +111,23 @@ def test_derived_endpoints_agree_with_the_laps(base_url, warehouse_file):
     assert sum(g["interval_ms"] for g in gaps[1:]) == gaps[-1]["gap_to_leader_ms"]
 
 
-def test_standings_and_sessions(base_url):
-    standings = get(base_url, "/v1/standings?season=2024&position<=3").json()
-    assert [(s["abbreviation"], s["total_points"]) for s in standings][:1] == [("HAM", 25.0)]
+def test_standings_are_those_of_f1pipe_standings(base_url, warehouse_settings):
+    from f1pipe.warehouse.standings import season_standings
+
+    expected = season_standings(warehouse_settings, warehouse_settings.warehouse, 2024)
+    drivers = get(base_url, "/v1/standings?season=2024&championship=drivers").json()
+    assert [(s["after_round"], s["position"], s["name"], s["points"]) for s in drivers] == \
+        [(s.after_round, s.position, s.name, s.points) for s in expected.drivers]
+    assert drivers[0]["name"] == "HAM" and drivers[0]["points"] == 25.0
+    teams = get(base_url, "/v1/standings?season=2024&championship=constructors&position<=3")
+    assert [(s["name"], s["points"]) for s in teams.json()] == \
+        [(s.name, s.points) for s in expected.constructors if s.position <= 3]
+
+
+def test_sessions(base_url):
     sessions = get(base_url, "/v1/sessions").json()
-    assert {(s["season"], s["round"], s["session"]) for s in sessions} == {
-        (2024, 12, "R"), (2018, 4, "R")}
+    assert {(s["season"], s["round"], s["session"], s["session_type"]) for s in sessions} == {
+        (2024, 12, "R", "race"), (2018, 4, "R", "race")}
 
 
 @pytest.mark.parametrize(("path", "status", "detail"), [

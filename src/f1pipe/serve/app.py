@@ -28,9 +28,10 @@ from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.serve import pages
 from f1pipe.serve.api import router
-from f1pipe.serve.endpoints import ENDPOINTS
+from f1pipe.serve.endpoints import ENDPOINTS, add_derived_tables
 from f1pipe.serve.live import LiveHub
 from f1pipe.serve.snapshot import WarehouseSnapshot, duckdb_file
+from f1pipe.warehouse.model import BY_NAME as MODEL_TABLES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -52,12 +53,14 @@ class ServeOptions:
 
 def served_tables() -> tuple[str, ...]:
     """The model tables the API and pages read (not the raw tables, nor the feed's updates)."""
-    return tuple(dict.fromkeys(t for e in ENDPOINTS.values() for t in e.tables))
+    return tuple(dict.fromkeys(t for e in ENDPOINTS.values() for t in e.tables
+                               if t in MODEL_TABLES))
 
 
 def create_app(settings: Settings, options: ServeOptions = ServeOptions()) -> FastAPI:
     snapshot = WarehouseSnapshot(duckdb_file(settings.warehouse), served_tables(),
-                                 refresh_every_s=options.refresh_every_s)
+                                 refresh_every_s=options.refresh_every_s,
+                                 prepare=add_derived_tables)
     hub = LiveHub(settings) if options.live else None
 
     @asynccontextmanager

@@ -15,10 +15,12 @@ from functools import cache
 
 import duckdb
 
+from f1pipe.schemas import POINTS_SESSION_TYPES
 from f1pipe.warehouse import sql as model_sql
 from f1pipe.warehouse.duckdb import DIALECT
 from f1pipe.warehouse.model import BY_NAME as MODEL_TABLES
 from f1pipe.warehouse.model import META_COLUMNS, MODEL
+from f1pipe.warehouse.standings import standings_from
 
 HIDDEN = {c.name for c in META_COLUMNS}  # Kafka bookkeeping: not part of the API
 SESSION_KEY = ("season", "round", "session")
@@ -39,7 +41,8 @@ def _table(name: str, table: str, summary: str, order_by: tuple[str, ...]) -> En
 
 
 SESSIONS_SQL = """
-SELECT season, round, session, any_value(event_name) AS event_name,
+SELECT season, round, session, any_value(session_type) AS session_type,
+       any_value(event_name) AS event_name,
        any_value(country) AS country, any_value(location) AS location,
        any_value(session_name) AS session_name, min(session_date) AS session_date,
        count(*) AS drivers
@@ -88,27 +91,47 @@ SELECT season, round, session, driver_number, abbreviation, lap_number, position
 FROM laps WHERE session_time_ms IS NOT NULL
 WINDOW w AS (PARTITION BY season, round, session, lap_number)"""
 
-# Drivers' championship after each round: points of races and sprints, as scored in the
-# data; ties share the position. Every driver of the season has a row for every round.
-STANDINGS_SQL = """
-WITH pts AS (
-  SELECT season, round, coalesce(abbreviation, CAST(driver_number AS VARCHAR)) AS driver,
-         any_value(team_name) AS team, sum(coalesce(points, 0)) AS points
-  FROM f1_results WHERE session IN ('R', 'S') GROUP BY season, round, driver),
-rounds AS (SELECT DISTINCT season, round FROM pts),
-drivers AS (SELECT season, driver, arg_max(team, round) AS team FROM pts
-            GROUP BY season, driver),
-grid AS (
-  SELECT r.season, r.round, d.driver, d.team, coalesce(p.points, 0) AS points
-  FROM rounds r JOIN drivers d ON d.season = r.season
-  LEFT JOIN pts p ON p.season = r.season AND p.round = r.round AND p.driver = d.driver),
-cum AS (SELECT *, sum(points) OVER (PARTITION BY season, driver ORDER BY round)
-                  AS total_points FROM grid)
-SELECT season, round AS after_round,
-       CAST(rank() OVER (PARTITION BY season, round ORDER BY total_points DESC) AS BIGINT)
-         AS position,
-       driver AS abbreviation, team AS team_name, points AS round_points, total_points
-FROM cum"""
+# The championships after each round, as `f1pipe standings` computes them (points of races
+# and sprints, ties by countback): built into the server's copy at each refresh.
+STANDINGS_TABLE = "api_standings"
+STANDINGS_DDL = (f"CREATE TABLE {STANDINGS_TABLE} (season BIGINT, championship VARCHAR, "
+                 "after_round BIGINT, position BIGINT, name VARCHAR, team_name VARCHAR, "
+                 "points DOUBLE)")
+STANDINGS_SQL = (f"SELECT season, championship, after_round, position, name, team_name, points "
+                 f"FROM {STANDINGS_TABLE}")
+
+
+class _Copy:
+    """The copy's connection as the :class:`~f1pipe.warehouse.destination.Destination`
+    ``fetch`` the standings module reads through."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def fetch(self, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
+        cursor = self.con.execute(sql, list(params))
+        return [c[0] for c in cursor.description], cursor.fetchall()
+
+
+def add_derived_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Tables the API serves that are computed in Python: the standings of every season."""
+    con.execute(STANDINGS_DDL)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "f1_results" not in tables:
+        return
+    seasons = [r[0] for r in con.execute(
+        "SELECT DISTINCT season FROM f1_results WHERE session_type IN "
+        f"({', '.join('?' * len(POINTS_SESSION_TYPES))})", list(POINTS_SESSION_TYPES)).fetchall()]
+    rows = []
+    for season in seasons:
+        result = standings_from(_Copy(con), season)
+        rows += [(season, "drivers", s.after_round, s.position, s.name, s.team, s.points)
+                 for s in result.drivers]
+        rows += [(season, "constructors", s.after_round, s.position, s.name, None, s.points)
+                 for s in result.constructors]
+    if rows:
+        con.executemany(f"INSERT INTO {STANDINGS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
 
 ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in (
     Endpoint("sessions", "Sessions in the warehouse (from the results).", SESSIONS_SQL,
@@ -131,9 +154,10 @@ ENDPOINTS: dict[str, Endpoint] = {e.name: e for e in (
     _table("weather", "weather", "Weather samples.", (*SESSION_KEY, "session_time_ms")),
     _table("track_status", "track_status", "Track status changes.",
            (*SESSION_KEY, "session_time_ms")),
-    Endpoint("standings", "Drivers' championship after each round (races and sprints).",
-             STANDINGS_SQL, ("season", "after_round", "position", "abbreviation"),
-             ("f1_results",)),
+    Endpoint("standings", "Drivers' and constructors' championships after each round (races "
+             "and sprints; equal points decided by countback, as f1pipe standings).",
+             STANDINGS_SQL, ("season", "championship", "after_round", "position", "name"),
+             (STANDINGS_TABLE,)),
     _table("live_timing", "live_timing", "The newest live timing tower row of each driver "
            "(from f1pipe tower).", (*SESSION_KEY, "position", "driver_number")),
 )}
@@ -152,6 +176,7 @@ def column_types() -> dict[str, dict[str, str]]:
     try:
         for table in MODEL:
             con.execute(model_sql.create_model(DIALECT, table))
+        con.execute(STANDINGS_DDL)
         types = {}
         for endpoint in ENDPOINTS.values():
             described = con.execute(f"DESCRIBE {endpoint.sql}").fetchall()

@@ -80,18 +80,16 @@ def index_data(snapshot: WarehouseSnapshot) -> dict[str, Any]:
 
 
 def season_data(snapshot: WarehouseSnapshot, season: int) -> dict[str, Any] | None:
-    standings = records(snapshot, "standings", season=season)
+    standings = records(snapshot, "standings", season=season, championship="drivers")
     if not standings:
         return None
     rounds = sorted({s["after_round"] for s in standings})
     final = [s for s in standings if s["after_round"] == rounds[-1]]
     races = {s["round"]: s["event_name"] for s in records(snapshot, "sessions", season=season)
              if s["session"] == "R"}
-    progression = [{"driver": d["abbreviation"],
-                    "rounds": rounds,
-                    "points": [next(s["total_points"] for s in standings
-                                    if s["after_round"] == r and
-                                    s["abbreviation"] == d["abbreviation"]) for r in rounds]}
+    points = {(s["after_round"], s["name"]): s["points"] for s in standings}
+    progression = [{"driver": d["name"], "rounds": rounds,
+                    "points": [points.get((r, d["name"]), 0.0) for r in rounds]}
                    for d in final]
     return {"season": season, "rounds": rounds, "standings": final, "races": races,
             "charts": {"progression": progression,

@@ -7,12 +7,14 @@ from pathlib import Path
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.serve.app import race_html, served_tables
+from f1pipe.serve.endpoints import add_derived_tables
 from f1pipe.serve.snapshot import WarehouseSnapshot, duckdb_file
 
 
 def write_report(settings: Settings, season: int, rnd: int, session: str, out: Path) -> int:
     """Write the race page of ``season`` / ``rnd`` / ``session`` to ``out``; returns bytes."""
-    snapshot = WarehouseSnapshot(duckdb_file(settings.warehouse), served_tables())
+    snapshot = WarehouseSnapshot(duckdb_file(settings.warehouse), served_tables(),
+                                 prepare=add_derived_tables)
     snapshot.refresh()
     body = race_html(snapshot, season, rnd, session, inline=True)
     if body is None:

@@ -54,7 +54,8 @@ class Copy:
 class WarehouseSnapshot:
     """The in-memory copy the API and pages read; :meth:`cursor` gives a per-request cursor.
 
-    ``tables``: the model tables to copy (default: all of them).
+    ``tables``: the model tables to copy (default: all of them); ``prepare``: called on each
+    new copy before it is frozen (derived tables).
     ``refresh_every_s``: how often a background thread looks at the file (a copy is made
     only when its modification time or size changed). ``lock_timeout_s``: how long one
     refresh keeps trying while a writer holds the file before it gives up until the next.
@@ -62,8 +63,10 @@ class WarehouseSnapshot:
 
     def __init__(self, path: Path, tables: tuple[str, ...] | None = None,
                  refresh_every_s: float = 0.5, lock_timeout_s: float = 10.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep,
+                 prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None):
         self.path = path
+        self.prepare = prepare
         self.wanted = tables or tuple(t.name for t in MODEL)
         self.refresh_every_s = refresh_every_s
         self.lock_timeout_s = lock_timeout_s
@@ -111,6 +114,8 @@ class WarehouseSnapshot:
                 return self._copy
             started = time.perf_counter()
             con = self._copy_tables()
+            if self.prepare:
+                self.prepare(con)
             tables = frozenset(r[0] for r in con.execute(
                 "SELECT table_name FROM information_schema.tables").fetchall())
             con.execute("SET enable_external_access = false")
