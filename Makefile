@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
+.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -30,7 +30,12 @@ setup: $(STAMP)
 lint: setup
 	$(BIN)/ruff check src tests dags bench
 
-test: setup lint
+# The browser tests drive Debian's Chromium with Playwright (Playwright's own download is never
+# used): installed here when missing (needs root, as in CI).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: setup lint browser
 	$(BIN)/f1pipe stack fetch
 	$(BIN)/python -m pytest
 

@@ -202,8 +202,23 @@ def server(settings: Settings, options: ServeOptions):
     return uvicorn.Server(config)
 
 
+def check_port(host: str, port: int) -> None:
+    """F1PipeError (one line) when ``host:port`` cannot be listened on."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        raise F1PipeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}: choose "
+                          "another --port (or stop what uses it)") from None
+
+
 def serve(settings: Settings, options: ServeOptions) -> None:
     """Run until Ctrl-C."""
+    options.check()
+    check_port(options.host, options.port)
     server(settings, options).run()
 
 
