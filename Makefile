@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
+.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick bench-serve chaos airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -69,6 +69,10 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --quick
+
+# f1pipe serve: feed -> browser latency at replay speed 20, and the API's filtered-laps query.
+bench-serve: setup browser
+	$(BIN)/python -m bench.serve
 
 # Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
 # and a real race flow (make test runs the same test with 20 kills and 3k laps).

@@ -156,7 +156,7 @@ def test_sql_injection_in_every_filter_is_4xx_and_changes_nothing(base_url, ware
     for name, columns in column_types().items():
         for column, kind in columns.items():
             for attack in BREAKOUTS + (NUMERIC if kind != "string" else []):
-                for op in ("=", ">=", "!="):
+                for op in ("=", ">=") if kind != "string" else ("=",):
                     response = get(base_url, f"/v1/{name}", params={
                         f"{column}{op[:-1]}" if op != "=" else column: attack})
                     tried += 1

@@ -121,7 +121,7 @@ def race_data(snapshot: WarehouseSnapshot, season: int, rnd: int,
         "race_control": records(snapshot, "race_control", **key),
         "track_status": records(snapshot, "track_status", **key),
         "charts": {
-            "drivers": drivers, "colours": colour,
+            "season": season, "drivers": drivers, "colours": colour,
             "lap_chart": lap_chart(results, laps, drivers),
             "stints": records(snapshot, "stints", **key),
             "gaps": records(snapshot, "intervals", **key),

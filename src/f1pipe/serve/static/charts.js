@@ -4,8 +4,13 @@ var F1Charts = (function () {
   var DARK = {paper_bgcolor: "#15151e", plot_bgcolor: "#15151e", font: {color: "#ddd"},
               margin: {l: 60, r: 20, t: 20, b: 45}, legend: {orientation: "v"}};
   var CONFIG = {displaylogo: false, responsive: true};
+  // Pirelli's colours: since 2019 soft red, medium yellow, hard white; until 2018 each
+  // compound had its own.
   var COMPOUNDS = {SOFT: "#e10600", MEDIUM: "#f5d000", HARD: "#f0f0f0", INTERMEDIATE: "#43b02a",
-                   WET: "#0067ad", HYPERSOFT: "#feb1c1", ULTRASOFT: "#b24ba7", SUPERSOFT: "#da291c"};
+                   WET: "#0067ad"};
+  var COMPOUNDS_2018 = {HYPERSOFT: "#feb1c1", ULTRASOFT: "#b24ba7", SUPERSOFT: "#e10600",
+                        SOFT: "#f5d000", MEDIUM: "#f0f0f0", HARD: "#4fc3f7", SUPERHARD: "#ff8c00",
+                        INTERMEDIATE: "#43b02a", WET: "#0067ad"};
 
   function layout(extra) { return Object.assign({}, DARK, extra); }
   function colour(data, driver) { return (data.colours && data.colours[driver]) || "#888"; }
@@ -29,10 +34,11 @@ var F1Charts = (function () {
         yaxis: {autorange: "reversed", title: {text: "position"}, dtick: 1},
         xaxis: {title: {text: "lap (0 = grid)"}}}), CONFIG);
 
+      var palette = data.season <= 2018 ? COMPOUNDS_2018 : COMPOUNDS;
       var stintTraces = data.stints.map(function (s) {
         return {type: "bar", orientation: "h", y: [s.abbreviation || String(s.driver_number)],
                 x: [s.lap_end - s.lap_start + 1], base: [s.lap_start - 1],
-                marker: {color: COMPOUNDS[s.compound] || "#888", line: {color: "#15151e", width: 1}},
+                marker: {color: palette[s.compound] || "#888", line: {color: "#15151e", width: 1}},
                 name: s.compound || "unknown", showlegend: false,
                 hovertemplate: (s.compound || "?") + " laps " + s.lap_start + "-" + s.lap_end + "<extra></extra>"};
       });
