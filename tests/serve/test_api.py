@@ -13,6 +13,8 @@ import requests
 
 from f1pipe.serve.endpoints import ENDPOINTS, column_types
 
+pytestmark = pytest.mark.integration  # the warehouse is built through Kafka
+
 # Attempts to break out of a quoted SQL literal (they need a quote, a ';' or a comment), and
 # attempts that only mean something where a number would be pasted into the SQL.
 BREAKOUTS = [

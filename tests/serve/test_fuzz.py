@@ -8,6 +8,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+pytestmark = pytest.mark.integration  # the warehouse is built through Kafka
+
 MAX_EXAMPLES = 20  # per operation and mode: 12 operations x 2 modes, ~480 requests
 
 

@@ -10,6 +10,8 @@ import sys
 import duckdb
 import pytest
 
+pytestmark = pytest.mark.integration  # the warehouse is built through Kafka
+
 
 def db(warehouse_file, sql: str) -> list[tuple]:
     con = duckdb.connect(str(warehouse_file), read_only=True)
