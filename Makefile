@@ -11,7 +11,7 @@ DBT_VENV ?= .venv-dbt
 DBT_PACKAGES := dbt-core==1.11.2 dbt-duckdb==1.11.1 dbt-snowflake==1.11.2
 DBT_STAMP := $(DBT_VENV)/.installed-$(shell cat constraints-dbt.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos airflow clean
+.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick bench-serve chaos airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -57,7 +57,12 @@ setup: $(STAMP) $(DBT_STAMP)
 lint: setup
 	$(BIN)/ruff check src tests dags bench
 
-test: setup lint
+# The browser tests drive Debian's Chromium with Playwright (Playwright's own download is never
+# used): installed here when missing (needs root, as in CI).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: setup lint browser
 	$(BIN)/f1pipe stack fetch
 	$(BIN)/python -m pytest
 
@@ -97,6 +102,10 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --quick
+
+# f1pipe serve: feed -> browser latency at replay speed 20, and the API's filtered-laps query.
+bench-serve: setup browser
+	$(BIN)/python -m bench.serve
 
 # Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
 # and a real race flow (make test runs the same test with 20 kills and 3k laps).

@@ -77,6 +77,16 @@ def test_kafka_knows_nothing_of_the_warehouse_or_the_live_domain():
     assert not {room(t) for t in kafka} & {"warehouse", "live", "sources", "produce"}
 
 
+def test_serve_is_the_top_room():
+    """The server reads the warehouse and the live topics; nothing below it imports it (the
+    command line starts it)."""
+    assert "serve" in {room(m) for m in MODULES}
+    importers = sorted(m for m, targets in GRAPH.items()
+                       if room(m) not in ("serve", "cli") and any(room(t) == "serve"
+                                                                  for t in targets))
+    assert importers == []
+
+
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One import cycle of ``graph`` (module -> modules it imports), or None."""
     done: set[str] = set()

@@ -23,7 +23,7 @@ from f1pipe.times import parse_duration_s
 
 # Commands in the order of the pipeline, then the real-time ones, then the whole run.
 COMMAND_ORDER = ("stack", "produce", "consume", "load", "transform", "check", "query",
-                 "standings", "replay", "live", "tower", "land", "run")
+                 "standings", "replay", "live", "tower", "land", "run", "serve", "report")
 
 
 class PipelineOrder(TyperGroup):
@@ -597,6 +597,48 @@ def tower_command(
     stats = run_tower(Tower(settings(), options), display)
     typer.echo(f"tower: {stats.updates:,} updates applied, {stats.snapshots:,} snapshot rows "
                f"published, {stats.skipped:,} messages skipped")
+
+
+# --- seeing it: serve, report ---------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every "
+                                               "interface)."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    warehouse: WarehouseOpt = None,
+    live: bool = typer.Option(True, help="Consume the live topics for the live page."),
+    refresh_every: str = typer.Option("500ms", help="Look for warehouse changes this often."),
+) -> None:
+    """HTTP API (/v1/...), race and season pages and the live timing page (Ctrl-C stops)."""
+    from f1pipe.serve.app import ServeOptions, serve
+
+    cfg = settings(warehouse=warehouse)
+    options = ServeOptions(host=host, port=port, live=live,
+                           refresh_every_s=parse_duration_s(refresh_every, "--refresh-every"))
+    options.check()
+    console.print(f"serving {cfg.warehouse} on http://{host}:{port} (API docs /docs, live "
+                  f"page /live from {cfg.topic_prefix}live.*)", highlight=False)
+    serve(cfg, options)
+
+
+@app.command("report")
+def report_command(
+    season: int = typer.Option(..., help="Championship year, e.g. 2018."),
+    round_: int = typer.Option(..., "--round", help="Round number."),
+    session: str = typer.Option("R", help=SESSION_HELP),
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default "
+                                             "race-<season>-<round>-<session>.html).")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The race page as one self-contained HTML file (charts and data inline)."""
+    from f1pipe.serve.report import write_report
+
+    cfg = settings(warehouse=warehouse)
+    target = out or Path(f"race-{season}-{round_}-{session}.html")
+    size = write_report(cfg, season, round_, session, target)
+    typer.echo(f"wrote {target} ({size / 1e6:.1f} MB)")
 
 
 # --- entry point -------------------------------------------------------------------------
