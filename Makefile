@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# dbt (the race analytics marts) has its own virtualenv: dbt-core 1.11 and apache-airflow 3.3
+# do not resolve together. f1pipe runs .venv-dbt/bin/dbt as a subprocess (`f1pipe transform`).
+DBT_VENV ?= .venv-dbt
+DBT_PACKAGES := dbt-core==1.11.2 dbt-duckdb==1.11.1 dbt-snowflake==1.11.2
+DBT_STAMP := $(DBT_VENV)/.installed-$(shell cat constraints-dbt.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup test test-unit lint demo stack-up stack-down bench bench-quick chaos cluster airflow clean
+.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick bench-serve chaos cluster airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -18,6 +23,22 @@ DEMO_SEASON ?= 2024
 BRITISH_GP := select position, classified_position as pos, abbreviation as driver, full_name, \
   team_name as team, grid_position as grid, laps, status, points from f1_results \
   where season = 2024 and round = 12 and session = 'R' order by position
+# From the marts (f1pipe transform): the 2018 Azerbaijan GP's top 5, their stints and pit
+# stops, and the laps on which the lead changed.
+AZ := season = 2018 and round = 4 and session = 'R'
+AZ_STINTS := select r.position as pos, s.abbreviation as driver, s.stint_number as stint, \
+  s.compound, case when s.is_fresh_tyre then 'new' else 'used' end as tyres, \
+  s.first_lap, s.last_lap, s.lap_count as laps, s.tyre_age_at_start_laps as age_at_start \
+  from stints s join f1_results r using (season, round, session, driver_number) \
+  where s.$(AZ) and r.position <= 5 order by r.position, s.stint_number
+AZ_PIT_STOPS := select r.position as pos, p.abbreviation as driver, p.stop_number as stop, \
+  p.lap_number as lap, p.pit_in_time_ms, p.pit_out_time_ms, p.pit_lane_duration_ms \
+  from pit_stops p join f1_results r using (season, round, session, driver_number) \
+  where p.$(AZ) and r.position <= 5 order by r.position, p.stop_number
+AZ_LEAD_CHANGES := select lap_number as lap, previous_leader, abbreviation as new_leader \
+  from (select lap_number, abbreviation, lag(abbreviation) over (order by lap_number) \
+  as previous_leader from lap_positions where $(AZ) and position = 1) as leaders \
+  where previous_leader <> abbreviation order by lap
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +46,23 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,airflow]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+$(DBT_STAMP): constraints-dbt.txt
+	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DBT_VENV)/bin/python -m pip install -q -c constraints-dbt.txt $(DBT_PACKAGES)
+	@rm -f $(DBT_VENV)/.installed-* && touch $@
+
+setup: $(STAMP) $(DBT_STAMP)
 
 lint: setup
 	$(BIN)/ruff check src tests dags bench
 
-test: setup lint
+# The browser tests drive Debian's Chromium with Playwright (Playwright's own download is never
+# used): installed here when missing (needs root, as in CI).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+test: setup lint browser
 	$(BIN)/f1pipe stack fetch
 	$(BIN)/python -m pytest
 
@@ -43,10 +75,16 @@ demo: setup
 	$(BIN)/f1pipe run --season 2018 --round 4 --datasets results,laps,race_control,weather,track_status --allow-missing
 	@echo; echo "== $(DEMO_SEASON) standings over the rounds loaded"
 	$(BIN)/f1pipe standings --season $(DEMO_SEASON)
-	@echo "lake: $(CURDIR)/lake   warehouse: $(CURDIR)/f1.duckdb   broker log: $(CURDIR)/.state/kafka/kafka.log"
+	@$(BIN)/python -m f1pipe.reporting
 	@echo "stop the stack with: make stack-down   (or .venv/bin/f1pipe stack down)"
 	@echo; echo "== 2024 British Grand Prix (round 12), from the warehouse"
 	$(BIN)/f1pipe query "$(BRITISH_GP)"
+	@echo; echo "== 2018 Azerbaijan Grand Prix, from the marts: the top 5's stints"
+	$(BIN)/f1pipe query "$(AZ_STINTS)"
+	@echo; echo "== ... their pit stops (session times and pit lane durations in ms)"
+	$(BIN)/f1pipe query "$(AZ_PIT_STOPS)"
+	@echo; echo "== ... and the laps on which the lead changed (lap 0 = the grid)"
+	$(BIN)/f1pipe query "$(AZ_LEAD_CHANGES)"
 
 airflow: setup
 	@scripts/airflow-standalone.sh
@@ -64,6 +102,10 @@ bench: setup
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --quick
+
+# f1pipe serve: feed -> browser latency at replay speed 20, and the API's filtered-laps query.
+bench-serve: setup browser
+	$(BIN)/python -m bench.serve
 
 # Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
 # and a real race flow (make test runs the same test with 20 kills and 3k laps)

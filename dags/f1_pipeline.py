@@ -1,6 +1,7 @@
-"""f1_pipeline: FastF1 -> Kafka -> lake -> warehouse -> quality checks.
+"""f1_pipeline: FastF1 -> Kafka -> lake -> warehouse -> marts (dbt) -> quality checks.
 
-One run loads one season (or one round of it) for one session and some datasets. Every task
+One run loads one season (or one round of it) for some sessions (default: races and
+sprints) and some datasets; the check task judges the sessions this run produced. Every task
 is a thin call into ``f1pipe.pipeline`` and is idempotent: re-running a DAG run changes
 nothing in the warehouse. Settings (Kafka, lake, warehouse, Snowflake, FastF1 cache) come
 from the environment / ``.env`` exactly as for the ``f1pipe`` CLI.
@@ -38,8 +39,9 @@ TASK_DEFAULTS = {
                         description="Championship year"),
         "round": Param(None, type=["null", "integer"], minimum=1, maximum=30,
                        description="Round number; empty for the whole season"),
-        "session": Param("R", type="string", enum=SESSIONS,
-                         description="FastF1 session identifier"),
+        "sessions": Param(["R", "S"], type="array", items={"type": "string", "enum": SESSIONS},
+                          minItems=1, description="FastF1 session codes (SQ and SS stand "
+                          "for each other); rounds without one skip it"),
         "datasets": Param(["results"], type="array", items={"type": "string", "enum": DATASETS},
                           description="Datasets to move; all but results need a round"),
         "allow_missing": Param(True, type="boolean",
@@ -48,21 +50,22 @@ TASK_DEFAULTS = {
 )
 def f1_pipeline():
     @task
-    def produce() -> list[str]:
-        """Produce the requested datasets from FastF1 to Kafka; returns the topics written."""
+    def produce() -> dict:
+        """Produce the requested datasets from FastF1 to Kafka; returns the topics written
+        and the sessions produced."""
         from f1pipe.config import load_settings
-        from f1pipe.pipeline import PipelineRequest, produce_step
+        from f1pipe.pipeline import PipelineRequest, produce_step, produced_sessions
 
         params = get_current_context()["params"]
         request = PipelineRequest(
-            season=params["season"], round=params["round"], session=params["session"],
+            season=params["season"], round=params["round"], sessions=tuple(params["sessions"]),
             datasets=tuple(params["datasets"]), allow_missing=params["allow_missing"],
         )
         produced = produce_step(load_settings(), request)
         missing = [f"{i.label}: {i.reason}" for i in produced.missing()]
         print(f"produced {produced.delivered} messages to {produced.topics}; "
               f"not available: {missing or 'none'}")
-        return produced.topics
+        return {"topics": produced.topics, "sessions": produced_sessions(produced)}
 
     @task
     def consume(topics: list[str]) -> str:
@@ -87,15 +90,27 @@ def f1_pipeline():
         return settings.warehouse
 
     @task
-    def check(warehouse: str) -> None:
-        """Run the data-quality checks; fails the run when one fails."""
+    def transform(warehouse: str) -> str:
+        """Build the race analytics marts (dbt run in .venv-dbt); returns the warehouse URL."""
+        from f1pipe.config import load_settings
+        from f1pipe.pipeline import transform_step
+
+        transformed = transform_step(load_settings(), warehouse)
+        print(f"built {len(transformed.models)} marts in {transformed.elapsed_s:.1f} s")
+        return warehouse
+
+    @task
+    def check(warehouse: str, sessions: list[str]) -> None:
+        """Run the data-quality checks on this run's sessions and the marts' dbt tests; fails
+        the run when one fails."""
         from f1pipe.config import load_settings
         from f1pipe.pipeline import check_step
 
-        report = check_step(load_settings(), warehouse)
-        print(f"{report.passed_count} checks passed")
+        report = check_step(load_settings(), warehouse, sessions=sessions)
+        print(f"{report.passed_count} checks passed on {len(sessions)} session(s)")
 
-    check(load(consume(produce())))
+    produced = produce()
+    check(transform(load(consume(produced["topics"]))), produced["sessions"])
 
 
 f1_pipeline()

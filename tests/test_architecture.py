@@ -25,6 +25,7 @@ ALLOWED = {
     "kafka": {"config", "errors", "schemas", "codec", "lake", "times"},
     "warehouse": {"config", "errors", "schemas", "lake", "times"},
     "sources": {"config", "errors", "schemas", "codec", "times"},
+    "transform": {"config", "errors", "schemas", "warehouse"},
 }
 
 
@@ -74,6 +75,16 @@ def test_lower_layers_never_import_higher_ones(lower):
 def test_kafka_knows_nothing_of_the_warehouse_or_the_live_domain():
     kafka = {t for m, targets in GRAPH.items() if room(m) == "kafka" for t in targets}
     assert not {room(t) for t in kafka} & {"warehouse", "live", "sources", "produce"}
+
+
+def test_serve_is_the_top_room():
+    """The server reads the warehouse and the live topics; nothing below it imports it (the
+    command line starts it)."""
+    assert "serve" in {room(m) for m in MODULES}
+    importers = sorted(m for m, targets in GRAPH.items()
+                       if room(m) not in ("serve", "cli") and any(room(t) == "serve"
+                                                                  for t in targets))
+    assert importers == []
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -23,3 +23,14 @@ def test_results_alone_run_a_whole_season():
 def test_live_datasets_are_not_run_by_the_batch_pipeline():
     with pytest.raises(F1PipeError, match="unknown dataset.*live_timing"):
         PipelineRequest(season=2018, round=4, datasets=("live_timing",))
+
+
+def test_races_and_sprints_by_default_and_codes_normalised():
+    assert PipelineRequest(season=2024).sessions == ("R", "S")
+    assert PipelineRequest(season=2024, sessions=("q", "Sprint Shootout", "Q")).sessions == (
+        "Q", "SS")
+
+
+def test_unknown_session_is_named():
+    with pytest.raises(F1PipeError, match="unknown session 'FP4'"):
+        PipelineRequest(season=2024, sessions=("FP4",))

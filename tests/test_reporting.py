@@ -21,3 +21,15 @@ def test_missing_rounds_are_compacted_per_season_and_dataset():
 def test_sessions_are_told_apart():
     items = [_missing(2024, 5, "S", "results"), _missing(2024, 6, "R", "results")]
     assert describe_missing(items) == "2024 S results: round 5; 2024 R results: round 6"
+
+
+def test_where_line_follows_the_settings(tmp_path, monkeypatch):
+    from f1pipe.config import load_settings
+    from f1pipe.reporting import where_line
+
+    monkeypatch.chdir(tmp_path)
+    assert where_line(load_settings()) == (
+        f"lake: {tmp_path}/lake   warehouse: {tmp_path}/f1.duckdb   "
+        f"broker log: {tmp_path}/.state/kafka/kafka.log")
+    other = load_settings(lake="s3://bucket/f1", warehouse="duckdb:////data/f1.duckdb")
+    assert where_line(other).startswith("lake: s3://bucket/f1   warehouse: /data/f1.duckdb   ")

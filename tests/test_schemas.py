@@ -132,7 +132,8 @@ def test_a_bad_envelope_is_a_schema_violation(changes, reason):
                                    "2024-05-05T14:00:00.123456+00:00"])
 def test_iso_utc_timestamps_and_the_bounds_themselves_are_accepted(stamp):
     payload = validate_message(_lap(produced_at=stamp, lap_end_utc=stamp, season=2100,
-                                    round=0, session="FP3", lap_number=1000,
+                                    round=0, session="FP3", session_type="practice",
+                                    lap_number=1000,
                                     lap_time_ms=2**63 - 1, sector1_ms=-(2**63)))
     assert (payload.season, payload.round, payload.lap_number) == (2100, 0, 1000)
 

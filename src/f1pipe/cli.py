@@ -22,8 +22,8 @@ from f1pipe.kafka.consumer import ConsumeOptions as ConsumeDefaults
 from f1pipe.times import parse_duration_s
 
 # Commands in the order of the pipeline, then the real-time ones, then the whole run.
-COMMAND_ORDER = ("stack", "produce", "consume", "load", "check", "query", "standings",
-                 "replay", "live", "tower", "land", "run")
+COMMAND_ORDER = ("stack", "produce", "consume", "load", "transform", "check", "query",
+                 "standings", "replay", "live", "tower", "land", "run", "serve", "report")
 
 
 class PipelineOrder(TyperGroup):
@@ -58,7 +58,7 @@ WarehouseOpt = Annotated[str | None, typer.Option(
     "--warehouse", help="duckdb:///PATH (relative), duckdb:////PATH (absolute) or snowflake "
                         "(default F1PIPE_WAREHOUSE).")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table, csv or json.")]
-SESSION_HELP = "FastF1 session: R, Q, S, SQ (SS in 2023), FP1, FP2, FP3."
+SESSION_HELP = ("FastF1 session: R, Q, S, SQ (SS in 2023; either code works), FP1, FP2, FP3.")
 
 
 # --- stack -------------------------------------------------------------------------------
@@ -269,7 +269,11 @@ class ProduceDisplay:
 def run(
     season: int = typer.Option(..., help="Championship year, e.g. 2024."),
     round_: int | None = typer.Option(None, "--round", help="One round; default: the season."),
-    session: str = typer.Option("R", help=SESSION_HELP),
+    sessions: str = typer.Option(
+        "R,S", "--session", "--sessions",
+        help="Comma-separated FastF1 sessions: R race, S sprint, Q qualifying, SQ/SS sprint "
+             "qualifying (2024 on / 2023's sprint shootout; either code works), FP1, FP2, FP3. "
+             "Rounds without one are skipped for it."),
     datasets: str = typer.Option("results", help="Comma-separated: results,laps,race_control,"
                                  "weather,track_status (all but results need --round)."),
     allow_missing: bool = typer.Option(False, "--allow-missing", help=ALLOW_MISSING_HELP),
@@ -279,12 +283,14 @@ def run(
     lake_format: str = typer.Option("jsonl", "--lake-format",
                                     help="Object format in the lake: jsonl or parquet."),
 ) -> None:
-    """Run produce >> consume >> load >> check in one process, with a summary at the end."""
+    """Run produce >> consume >> load >> transform >> check in one process, with a summary.
+
+    The checks judge the sessions this run loaded (and the marts' dbt tests the marts)."""
     from f1pipe.pipeline import PipelineFailed, PipelineRequest, run_pipeline
     from f1pipe.reporting import print_pipeline_summary
 
     config = settings(lake=sink, warehouse=warehouse)
-    request = PipelineRequest(season=season, round=round_, session=session,
+    request = PipelineRequest(season=season, round=round_, sessions=tuple(_split(sessions)),
                               datasets=tuple(_split(datasets)), allow_missing=allow_missing,
                               lake_format=lake_format)
     try:
@@ -293,6 +299,8 @@ def run(
                                    on_step=lambda name: status.update(f"{name}..."))
     except PipelineFailed as exc:
         print_pipeline_summary(exc.summary, config)
+        if exc.summary.checked is not None and not exc.summary.checked.passed:
+            print_failed_checks(exc.summary.checked)
         raise
     print_pipeline_summary(summary, config)
 
@@ -408,14 +416,39 @@ def load_command(
         raise typer.Exit(1)
 
 
-@app.command("check")
-def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Data-quality checks on the model; exit 1 with the failing rows if any fails."""
-    from f1pipe.warehouse import run_checks
-    from f1pipe.warehouse.output import check_output_format, render, report_json
+@app.command("transform")
+def transform_command(
+    warehouse: WarehouseOpt = None,
+    full_refresh: bool = typer.Option(False, "--full-refresh",
+                                      help="Rebuild every mart from scratch."),
+) -> None:
+    """Build the race analytics marts from the warehouse facts (dbt run, in .venv-dbt)."""
+    from f1pipe.transform import transform
+    from f1pipe.warehouse.output import render
 
     cfg = settings(warehouse=warehouse)
-    report = run_checks(cfg, cfg.warehouse)
+    summary = transform(cfg, cfg.warehouse, full_refresh=full_refresh)
+    render(["mart", "status", "seconds"],
+           [(n.name, n.status, f"{n.seconds:.2f}") for n in summary.models], "table")
+    typer.echo(f"{len(summary.models)} models built on {cfg.warehouse} in "
+               f"{summary.elapsed_s:.1f} s")
+
+
+@app.command("check")
+def check_command(
+    warehouse: WarehouseOpt = None, format: FormatOpt = "table",
+    sessions: str = typer.Option(None, "--sessions", help="Only these sessions, "
+                                 "comma-separated SEASON/ROUND/SESSION: 2024/5/SQ,2024/12/R."),
+) -> None:
+    """Data-quality checks on the model, and the marts' dbt tests once the marts are built;
+    exit 1 naming each failing session (or dbt test) and its rows."""
+    from f1pipe.transform import run_all_checks
+    from f1pipe.warehouse.output import check_output_format, render, report_json
+
+    check_output_format(format)
+    cfg = settings(warehouse=warehouse)
+    wanted = list(_split(sessions)) if sessions else None
+    report = run_all_checks(cfg, cfg.warehouse, sessions=wanted)
     if check_output_format(format) == "json":
         typer.echo(report_json(report))
     elif format == "csv":
@@ -430,15 +463,30 @@ def check_command(warehouse: WarehouseOpt = None, format: FormatOpt = "table") -
                 render(result.columns, result.rows[:50], "table")
     if not report.passed:
         console.print(f"{len(report.failed_names())} check(s) failed: "
-                      f"{', '.join(report.failed_names())}", highlight=False)
+                      f"{report.failure_line()}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def print_failed_checks(report) -> None:
+    """The failing checks of a run with their rows (at most 50 per check)."""
+    from f1pipe.warehouse.output import render
+
+    for result in report.results:
+        if not result.passed:
+            Console().print(f"[red]FAIL[/red] {result.name}: {result.description}",
+                            highlight=False, soft_wrap=True)
+            render(result.columns, result.rows[:50], "table")
 
 
 @app.command("query")
 def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
                   warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
     """Run one read-only SQL query on the warehouse and print the result (nothing is written:
-    DuckDB is opened read-only without file access, Snowflake runs one SELECT only)."""
+    DuckDB is opened read-only without file access, Snowflake runs one SELECT only). Tables:
+    the facts (f1_results, laps, race_control_messages, weather, track_status, live_updates,
+    live_timing) and, after f1pipe transform, the marts (stints, pit_stops, lap_positions,
+    lap_gaps, fastest_laps, race_pace, session_summary, driver_standings,
+    constructor_standings)."""
     from f1pipe.warehouse import query
     from f1pipe.warehouse.output import check_output_format, render
 
@@ -451,19 +499,36 @@ def query_command(sql: str = typer.Argument(..., help="One SQL statement."),
 @app.command("standings")
 def standings_command(season: int = typer.Option(..., help="Championship year, e.g. 2024."),
                       warehouse: WarehouseOpt = None, format: FormatOpt = "table") -> None:
-    """Drivers' and constructors' championship after each loaded round of a season."""
+    """Drivers' and constructors' championship after each loaded round of a season (from the
+    standings marts when f1pipe transform has built them from the current facts)."""
+    from f1pipe.transform.standings import season_standings
     from f1pipe.warehouse.output import check_output_format, render
-    from f1pipe.warehouse.standings import season_standings, standings_rows, standings_table
+    from f1pipe.warehouse.standings import standings_rows, standings_table
 
     check_output_format(format)
     cfg = settings(warehouse=warehouse)
-    result = season_standings(cfg, cfg.warehouse, season)
+    result, source = season_standings(cfg, cfg.warehouse, season, _season_rounds(cfg, season))
+    console.print("standings from the marts (driver_standings, constructor_standings)"
+                  if source == "marts" else
+                  "standings computed from f1_results (the marts are missing or older than "
+                  "the facts: f1pipe transform builds them)", highlight=False)
     if format != "table":
         render(*standings_rows(result), format)
         return
     for championship in ("drivers", "constructors"):
         render(*standings_table(result, championship), "table",
-               title=f"{season} {championship}' championship")
+               title=result.title(championship))
+
+
+def _season_rounds(cfg: Settings, season: int) -> int | None:
+    """Rounds in the season's schedule (FastF1), or None when the schedule is unavailable."""
+    from f1pipe.sources import configure_fastf1, season_events
+
+    try:
+        configure_fastf1(cfg)
+        return len(season_events(season))
+    except F1PipeError:
+        return None
 
 
 # --- real time: replay, live, tower ---------------------------------------------------------
@@ -624,6 +689,48 @@ def tower_command(
     stats = run_tower(Tower(settings(), options), display)
     typer.echo(f"tower: {stats.updates:,} updates applied, {stats.snapshots:,} snapshot rows "
                f"published, {stats.skipped:,} messages skipped")
+
+
+# --- seeing it: serve, report ---------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every "
+                                               "interface)."),
+    port: int = typer.Option(8080, help="Port to listen on."),
+    warehouse: WarehouseOpt = None,
+    live: bool = typer.Option(True, help="Consume the live topics for the live page."),
+    refresh_every: str = typer.Option("500ms", help="Look for warehouse changes this often."),
+) -> None:
+    """HTTP API (/v1/...), race and season pages and the live timing page (Ctrl-C stops)."""
+    from f1pipe.serve.app import ServeOptions, serve
+
+    cfg = settings(warehouse=warehouse)
+    options = ServeOptions(host=host, port=port, live=live,
+                           refresh_every_s=parse_duration_s(refresh_every, "--refresh-every"))
+    options.check()
+    console.print(f"serving {cfg.warehouse} on http://{host}:{port} (API docs /docs, live "
+                  f"page /live from {cfg.topic_prefix}live.*)", highlight=False)
+    serve(cfg, options)
+
+
+@app.command("report")
+def report_command(
+    season: int = typer.Option(..., help="Championship year, e.g. 2018."),
+    round_: int = typer.Option(..., "--round", help="Round number."),
+    session: str = typer.Option("R", help=SESSION_HELP),
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default "
+                                             "race-<season>-<round>-<session>.html).")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The race page as one self-contained HTML file (charts and data inline)."""
+    from f1pipe.serve.report import write_report
+
+    cfg = settings(warehouse=warehouse)
+    target = out or Path(f"race-{season}-{round_}-{session}.html")
+    size = write_report(cfg, season, round_, session, target)
+    typer.echo(f"wrote {target} ({size / 1e6:.1f} MB)")
 
 
 # --- entry point -------------------------------------------------------------------------

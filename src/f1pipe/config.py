@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     snowflake_port: int | None = Field(None, validation_alias=_env("SNOWFLAKE_PORT"))
     snowflake_protocol: str | None = Field(None, validation_alias=_env("SNOWFLAKE_PROTOCOL"))
 
+    # Transform (dbt): the executable in dbt's own virtualenv and the dbt project folder;
+    # default .venv-dbt/bin/dbt and dbt/ of this checkout.
+    dbt_executable: Path | None = Field(None, validation_alias=_env("F1PIPE_DBT"))
+    dbt_project_dir: Path | None = Field(None, validation_alias=_env("F1PIPE_DBT_PROJECT"))
+
     # FastF1
     fastf1_cache_dir: Path = Field(
         Path.home() / ".cache" / "f1pipe" / "fastf1",

@@ -146,7 +146,7 @@ def produce_results(settings: Settings, season: int, rounds: list[int] | None = 
     ident = session_identifier(session)
     events = select_events(season, rounds, event)
     chosen = rounds or event
-    refs = [e.session(ident) for e in events if chosen or ident in dict(e.sessions)]
+    refs = [e.session(ident) for e in events if chosen or e.held(ident)]
     if not refs:
         raise F1PipeError(f"no event of {season} has a {ident} session")
     topic = topic_for("results", settings)

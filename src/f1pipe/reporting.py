@@ -24,6 +24,9 @@ def step_figures(summary: PipelineSummary) -> list[tuple[str, str]]:
     if (ld := summary.loaded) is not None:
         rows.append(("load", f"objects loaded: {ld.objects_loaded}, rows loaded: "
                              f"{ld.rows_total}"))
+    if (tr := summary.transformed) is not None:
+        rows.append(("transform", f"marts built: {len(tr.models)} (dbt run on "
+                                  f"{tr.warehouse})"))
     if (ch := summary.checked) is not None:
         rows.append(("check", f"checks passed: {ch.passed_count}"))
     return rows
@@ -69,3 +72,25 @@ def _ranges(numbers: list[int]) -> str:
 
 def _short(values: list) -> str:
     return str(len(values)) if len(values) > 4 else ", ".join(map(str, values)) or "none"
+
+
+def where_line(settings: Settings) -> str:
+    """Where the lake, the warehouse and the broker log are, from the settings (so
+    ``F1PIPE_LAKE`` / ``F1PIPE_WAREHOUSE`` / ``F1PIPE_STATE_DIR`` are honoured); local
+    paths made absolute."""
+    from pathlib import Path
+
+    lake = settings.lake
+    if lake.startswith("file://"):
+        lake = str(Path(lake.removeprefix("file://")).resolve())
+    warehouse = settings.warehouse
+    if warehouse.startswith("duckdb:///"):
+        warehouse = str(Path(warehouse.removeprefix("duckdb:///")).resolve())
+    log = (Path(settings.state_dir) / "kafka" / "kafka.log").resolve()
+    return f"lake: {lake}   warehouse: {warehouse}   broker log: {log}"
+
+
+if __name__ == "__main__":  # the `make demo` footer
+    from f1pipe.config import load_settings
+
+    print(where_line(load_settings()))

@@ -150,7 +150,58 @@ def _join(model: BaseModel, fields: tuple[str, ...]) -> str:
     return "-".join("" if getattr(model, f) is None else str(getattr(model, f)) for f in fields)
 
 
-class ResultV1(Payload):
+# The kind of session behind each FastF1 session code, so that one kind is one value in
+# queries: 2023's "Sprint Shootout" (SS) and 2024's "Sprint Qualifying" (SQ) are both
+# ``sprint_qualifying``; FP1-FP3 are ``practice``. Until 2023, FastF1's SQ ("Sprint
+# Qualifying") was 2021's sprint race: see :func:`session_type`.
+SESSION_TYPES: dict[str, str] = {
+    "R": "race",
+    "Q": "qualifying",
+    "S": "sprint",
+    "SQ": "sprint_qualifying",
+    "SS": "sprint_qualifying",
+    "FP1": "practice",
+    "FP2": "practice",
+    "FP3": "practice",
+}
+SPRINT_NAMED_SQ_UNTIL = 2023  # FastF1 names 2021's sprints "Sprint Qualifying" (SQ)
+# Codes an event may hold one session type under (2023: SS, 2024 on: SQ): either is accepted.
+SESSION_CODE_ALIASES: dict[str, str] = {"SQ": "SS", "SS": "SQ"}
+POINTS_SESSION_TYPES = ("race", "sprint")  # sessions scoring championship points
+QUALIFYING_TYPES = ("qualifying", "sprint_qualifying")  # classified on Q1/Q2/Q3 times
+# ``classified_position`` is a whole number as text ("1".."20") or one of these letters.
+CLASSIFIED_STATUS_LETTERS: dict[str, str] = {
+    "R": "retired", "D": "disqualified", "E": "excluded", "W": "withdrawn",
+    "F": "failed to qualify", "N": "not classified",
+}
+
+
+def session_type(code: str, season: int | None = None) -> str | None:
+    """The canonical type of FastF1 session ``code`` in ``season`` (``"SS"`` ->
+    ``"sprint_qualifying"``; ``"SQ"`` of 2021 -> ``"sprint"``); None for an unknown code."""
+    if code == "SQ" and season is not None and season <= SPRINT_NAMED_SQ_UNTIL:
+        return "sprint"
+    return SESSION_TYPES.get(code)
+
+
+class SessionTyped(BaseModel):
+    """Mixin: ``session_type`` next to the FastF1 code, filled from it when not given."""
+
+    session_type: str | None = None  # race, qualifying, sprint, sprint_qualifying, practice
+
+    @model_validator(mode="after")
+    def _fill_session_type(self):
+        code, season = getattr(self, "session", ""), getattr(self, "season", None)
+        expected = session_type(code, season)
+        if self.session_type is None:
+            self.session_type = expected
+        elif expected is not None and self.session_type != expected:
+            raise ValueError(f"session_type {self.session_type!r} does not match session "
+                             f"{code!r} of {season} (expected {expected!r})")
+        return self
+
+
+class ResultV1(SessionTyped, Payload):
     """One driver's result in one session (FastF1 ``Session.results`` row)."""
 
     schema_name: ClassVar[str] = "result"
@@ -175,7 +226,8 @@ class ResultV1(Payload):
     team_id: str | None = None
     team_colour: str | None = None  # hex without '#', e.g. "27F4D2"
     position: int | None = None  # finishing position (all drivers)
-    classified_position: str | None = None  # "1".."20", or R retired, D disqualified...
+    # "1".."20" in every session type, or a letter of CLASSIFIED_STATUS_LETTERS (R retired...)
+    classified_position: str | None = None
     grid_position: int | None = None
     q1_ms: int | None = None
     q2_ms: int | None = None
@@ -186,7 +238,7 @@ class ResultV1(Payload):
     laps: Count | None = None
 
 
-class LapV1(Payload):
+class LapV1(SessionTyped, Payload):
     """One lap of one driver (FastF1 ``Laps`` row). Session times are ms from session start."""
 
     schema_name: ClassVar[str] = "lap"
@@ -222,6 +274,9 @@ class LapV1(Payload):
     lap_start_time_ms: int | None = None
     session_time_ms: int | None = None  # session time at the end of the lap
     lap_end_utc: UtcTimestamp | None = None  # ISO 8601, UTC
+    # False for a lap the driver did not finish (a retirement's last lap: no end time);
+    # count laps completed with ``WHERE is_completed``.
+    is_completed: bool | None = None
 
 
 class RaceControlMessageV1(Payload):

@@ -72,14 +72,14 @@ def test_dag_folder_imports_cleanly(airflow_env):
 @pytest.mark.integration
 def test_dag_runs_end_to_end_and_reruns_change_nothing(pipeline_env):
     confs = [
-        {"season": 2024, "round": 12, "session": "R", "datasets": ["results"]},
-        {"season": 2018, "round": 4, "session": "R",
+        {"season": 2024, "round": 12, "sessions": ["R", "S"], "datasets": ["results"]},
+        {"season": 2018, "round": 4, "sessions": ["R"],
          "datasets": ["results", "laps", "race_control", "track_status"]},
     ]
     for conf in confs:
         done, result = run_dag(pipeline_env, conf)
         assert result.get("state") == "success", (result, done.stderr[-3000:])
-        assert set(result["tasks"]) == {"produce", "consume", "load", "check"}
+        assert set(result["tasks"]) == {"produce", "consume", "load", "transform", "check"}
     counts = row_counts(pipeline_env["F1PIPE_WAREHOUSE"])
     assert counts == {"f1_results": 40, "laps": 848, "race_control_messages": 109,
                       "track_status": 22}

@@ -4,7 +4,6 @@ import json
 import os
 
 import pytest
-from confluent_kafka import Consumer
 
 from f1pipe.kafka.consumer import consume
 from tests.fixtures.s3 import S3_FIELDS
@@ -16,6 +15,7 @@ from tests.lake.harness import (
     folder_objects,
     lap_values,
     produce,
+    read_messages,
     s3_objects,
 )
 from tests.lake.laps import lap_message
@@ -114,7 +114,7 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_good_ones_around_them_
     assert sorted(r["event_id"] for r in rows) == sorted(event_ids(good))
     assert (summary.records, summary.dead_letters) == (30, 4)
     assert committed(settings, f"{topic_name}g", topic, partitions=1) == {0: 34}
-    letters = _read_all(settings, settings.dead_letter_topic, 4)
+    letters = read_messages(settings, settings.dead_letter_topic, 4)
     by_value = {m.value(): dict(m.headers()) for m in letters}
     assert set(by_value) == set(bad)
     for value, reason in bad.items():
@@ -124,17 +124,3 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_good_ones_around_them_
         assert values[int(headers["dlq.offset"])] == value
         assert headers["dlq.partition"] == b"0"
 
-
-def _read_all(settings, topic, count, timeout_s=20.0):
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": f"{topic}-reader",
-                         "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    try:
-        messages = []
-        while len(messages) < count:
-            batch = consumer.consume(count, timeout=timeout_s)
-            assert batch, f"only {len(messages)} of {count} messages in {topic}"
-            messages += [m for m in batch if not m.error()]
-        return messages
-    finally:
-        consumer.close()

@@ -147,3 +147,21 @@ def start_consume(settings: Settings, args: list[str], log: Path, **extra_env: s
         return subprocess.Popen([sys.executable, "-m", "f1pipe.cli", "consume", *args],
                                 stdout=out, stderr=subprocess.STDOUT,
                                 env=cli_env(settings, **extra_env))
+
+
+def read_messages(settings: Settings, topic: str, count: int,
+                  timeout_s: float = 20.0) -> list:
+    """The first ``count`` messages of ``topic`` (confluent ``Message`` objects), read from
+    the beginning; fails the test if they do not all arrive."""
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": f"{topic}-reader",
+                         "auto.offset.reset": "earliest"})
+    consumer.subscribe([topic])
+    try:
+        messages = []
+        while len(messages) < count:
+            batch = consumer.consume(count, timeout=timeout_s)
+            assert batch, f"only {len(messages)} of {count} messages in {topic}"
+            messages += [m for m in batch if not m.error()]
+        return messages
+    finally:
+        consumer.close()

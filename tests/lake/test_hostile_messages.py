@@ -7,10 +7,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from confluent_kafka import Consumer
 
 from f1pipe.kafka.consumer import consume
-from tests.lake.harness import all_rows, event_ids, folder_objects, lap_values, produce
+from tests.lake.harness import (
+    all_rows,
+    event_ids,
+    folder_objects,
+    lap_values,
+    produce,
+    read_messages,
+)
 from tests.lake.laps import lap_message
 
 pytestmark = pytest.mark.integration
@@ -57,23 +63,9 @@ def test_hostile_fields_are_dead_letters_and_nothing_leaves_the_lake(kafka_setti
     assert not outside.exists()
     sessions = {f.split("/")[3] for f in _files(lake) if f.count("/") >= 3}
     assert sessions == {"session=R"}
-    letters = _read_all(settings, settings.dead_letter_topic, len(bad))
+    letters = read_messages(settings, settings.dead_letter_topic, len(bad))
     reasons = {m.value(): dict(m.headers())["dlq.reason"].decode() for m in letters}
     assert set(reasons) == set(bad)
     for value, reason in bad.items():
         assert reasons[value].startswith(reason), reasons[value]
 
-
-def _read_all(settings, topic, count, timeout_s=20.0):
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": f"{topic}-reader",
-                         "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    try:
-        messages = []
-        while len(messages) < count:
-            batch = consumer.consume(count, timeout=timeout_s)
-            assert batch, f"only {len(messages)} of {count} messages in {topic}"
-            messages += [m for m in batch if not m.error()]
-        return messages
-    finally:
-        consumer.close()

@@ -85,3 +85,15 @@ def test_driver_list_without_classification_counts_as_missing(fastf1_offline):
         extract("results", 2024, 10)
     assert "no results data: driver list only, no classification: not in the offline " \
            "FastF1 cache (https://api.jolpi.ca/ergast/f1/2024/10/results.json)" in str(raised.value)
+
+
+@pytest.mark.parametrize(("classified", "position", "expected"), [
+    ("1.0", 1.0, "1"), ("12", 12.0, "12"), ("R", 17.0, "R"), ("N", 20.0, "N"), ("w", None, "W"),
+    ("", 3.0, "3"),  # practice: FastF1 gives the position only
+    ("", None, "N"),  # practice driver without a timed lap
+])
+def test_classified_position_has_one_format(classified, position, expected):
+    from f1pipe.sources.results import classified_position
+
+    row = pd.Series({"ClassifiedPosition": classified, "Position": position})
+    assert classified_position(row) == expected

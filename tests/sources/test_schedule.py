@@ -60,3 +60,12 @@ def test_session_not_held_yet_is_refused_before_loading():
         f"2030 round 1 (Future Grand Prix) R: not held yet (scheduled "
         f"{future.session_date})"
     )
+
+
+def test_sq_and_ss_stand_for_each_other(fastf1_offline):
+    baku_2023 = select_events(2023, rounds=[4])[0]  # 2023: sprint shootout (SS)
+    china_2024 = select_events(2024, rounds=[5])[0]  # 2024: sprint qualifying (SQ)
+    assert baku_2023.session("SQ").session == "SS"
+    assert china_2024.session("SS").session == "SQ"
+    assert china_2024.session("sprint shootout").session_name == "Sprint Qualifying"
+    assert select_events(2024, rounds=[12])[0].held("SS") is None

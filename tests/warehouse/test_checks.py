@@ -45,6 +45,7 @@ def test_each_check_reports_its_failing_rows(warehouse, recorded_lake):
     assert set(report.failed_names()) == {
         "one_winner_per_race", "points_within_rules", "lap_numbers_without_gaps",
         "laps_drivers_in_results", "unique_key:f1_results", "no_null_key:track_status",
+        "positions_1_to_n", "classified_position_format", "completed_laps_match_results",
     }
     rows = {r.name: [tuple(row) for row in r.rows] for r in report.results}
     assert rows["one_winner_per_race"] == [(2024, 12, "R", 2)]
@@ -52,6 +53,11 @@ def test_each_check_reports_its_failing_rows(warehouse, recorded_lake):
     assert [r[:4] for r in rows["lap_numbers_without_gaps"]] == [(2018, 4, "R", 44)]
     assert rows["unique_key:f1_results"] == [(2024, 2, "R", 1, 2)]
     assert [r[:4] for r in rows["no_null_key:track_status"]] == [(2018, 4, "R", None)]
+    # a second winner in 2024 round 12; 2018 round 4 lost its 4th (driver 5)
+    assert [r[:3] for r in rows["positions_1_to_n"]] == [(2018, 4, "R"), (2024, 12, "R")]
+    assert rows["classified_position_format"] == [(2024, 2, "R", 1, None)]
+    assert rows["completed_laps_match_results"] == [(2018, 4, "R", 44, 51, 50)]
+    assert "; one_winner_per_race (2024 round 12 R: 1 row); " in report.failure_line()
     limits = {(r[1], r[3], r[5]) for r in rows["points_within_rules"]}
     assert limits == {(2, 1, "driver max 26"), (2, None, "race max 102")}
 

@@ -13,8 +13,20 @@ def payloads(loaded: LoadedSession) -> list[LapV1]:
     """One :class:`LapV1` per lap, ordered by lap number then session time, so every
     driver's laps come in lap order."""
     laps = pd.DataFrame(loaded.frame("laps", "laps"))
+    laps["_completed"] = completed_laps(laps)
     ordered = laps.sort_values(["LapNumber", "Time"], kind="stable", na_position="last")
     return [lap(loaded, row) for _, row in ordered.iterrows()]
+
+
+def completed_laps(laps: pd.DataFrame) -> pd.Series:
+    """True for each lap the driver finished. FastF1 keeps the lap a driver retired on (or
+    stopped on at the end of a session) as a last row with neither a lap time nor a
+    position; every other lap was completed (a later lap exists, or it was timed)."""
+    last = laps.groupby("DriverNumber")["LapNumber"].transform("max") == laps["LapNumber"]
+    timed = laps["LapTime"].notna()
+    if "Position" in laps:
+        timed = timed | laps["Position"].notna()
+    return ~last | timed
 
 
 def lap(loaded: LoadedSession, row: pd.Series) -> LapV1:
@@ -48,6 +60,7 @@ def lap(loaded: LoadedSession, row: pd.Series) -> LapV1:
         lap_start_time_ms=ms(row.get("LapStartTime")),
         session_time_ms=ms(row.get("Time")),
         lap_end_utc=lap_end_utc(row),
+        is_completed=boolean(row.get("_completed")),
     )
 
 

@@ -16,6 +16,7 @@ from fastf1.core import Session
 from fastf1.exceptions import DataNotLoadedError
 
 from f1pipe.errors import F1PipeError
+from f1pipe.schemas import POINTS_SESSION_TYPES, session_type
 from f1pipe.sources.fastf1_cache import captured_fastf1_warnings
 from f1pipe.sources.schedule import SessionRef
 
@@ -75,11 +76,20 @@ class LoadedSession:
         return data
 
 
-def load_flags(datasets: Iterable[str]) -> dict[str, bool]:
-    """Keyword arguments for ``Session.load`` covering all ``datasets``."""
+# Results of the sessions Jolpica/Ergast does not classify (sprint qualifying / shootout,
+# practice) are computed by FastF1 from the lap times, deleted laps included: they need the
+# laps and race control messages. Races and sprints are classified by Jolpica.
+RESULTS_FROM_LAPS = {"laps": True, "messages": True}
+
+
+def load_flags(datasets: Iterable[str], ref: SessionRef | None = None) -> dict[str, bool]:
+    """Keyword arguments for ``Session.load`` covering all ``datasets`` of session ``ref``."""
     flags = {"laps": False, "telemetry": False, "weather": False, "messages": False}
     for dataset in datasets:
         flags.update(LOAD_FLAGS[dataset])
+        if dataset == "results" and ref is not None and \
+                session_type(ref.session, ref.season) not in POINTS_SESSION_TYPES:
+            flags.update(RESULTS_FROM_LAPS)
     return flags
 
 
@@ -90,7 +100,7 @@ def load_session(ref: SessionRef, datasets: Iterable[str]) -> LoadedSession:
     with captured_fastf1_warnings() as captured:
         try:
             session = fastf1.get_session(ref.season, ref.round, ref.session)
-            session.load(**load_flags(datasets))
+            session.load(**load_flags(datasets, ref))
         except Exception as exc:  # rate limits, HTTP errors, parser errors: one line each
             message = " ".join(str(exc).split()) or type(exc).__name__
             raise F1PipeError(f"{ref.label}: FastF1 could not load it: {message}") from None

@@ -9,6 +9,7 @@ import fastf1
 import pandas as pd
 
 from f1pipe.errors import F1PipeError
+from f1pipe.schemas import SESSION_CODE_ALIASES
 from f1pipe.sources.convert import iso_utc, text
 from f1pipe.sources.fastf1_cache import captured_fastf1_warnings
 
@@ -70,9 +71,20 @@ class Event:
     official_name: str | None
     sessions: tuple[tuple[str, pd.Timestamp | None], ...]  # (identifier, naive UTC start)
 
-    def session(self, name: str) -> SessionRef:
-        """The event's session ``name`` (identifier or full name, any case)."""
+    def held(self, name: str) -> str | None:
+        """The identifier under which the event holds session ``name``, or None: SQ and SS
+        (sprint qualifying, 2024 on / sprint shootout, 2023) stand for each other."""
         ident = session_identifier(name)
+        codes = [code for code, _ in self.sessions]
+        if ident in codes:
+            return ident
+        alias = SESSION_CODE_ALIASES.get(ident)
+        return alias if alias in codes else None
+
+    def session(self, name: str) -> SessionRef:
+        """The event's session ``name`` (identifier or full name, any case; SQ and SS are
+        accepted for each other)."""
+        ident = self.held(name) or session_identifier(name)
         for held, date_utc in self.sessions:
             if held == ident:
                 return SessionRef(self.season, self.round, self.name, self.country,

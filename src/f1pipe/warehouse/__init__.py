@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from f1pipe.config import Settings
     from f1pipe.warehouse.checks import CheckReport
     from f1pipe.warehouse.loader import LoadSummary
@@ -20,11 +22,13 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, **kwargs) -> Loa
     return _load(settings, lake_url, warehouse_url, **kwargs)
 
 
-def run_checks(settings: Settings, warehouse_url: str) -> CheckReport:
-    """Run the data-quality checks on the model (see :mod:`f1pipe.warehouse.checks`)."""
+def run_checks(settings: Settings, warehouse_url: str,
+               sessions: Sequence[str] | None = None) -> CheckReport:
+    """Run the data-quality checks on the model, or on ``sessions`` only (``"2024/12/R"``)
+    (see :mod:`f1pipe.warehouse.checks`)."""
     from f1pipe.warehouse.checks import run_checks as _run
 
-    return _run(settings, warehouse_url)
+    return _run(settings, warehouse_url, sessions=sessions)
 
 
 def query(settings: Settings, warehouse_url: str, sql: str) -> tuple[list[str], list[tuple]]:

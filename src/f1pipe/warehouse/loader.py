@@ -67,6 +67,18 @@ def ensure_schema(dest: Destination) -> None:
     for table in MODEL:
         dest.execute(sql.create_raw(d, table))
         dest.execute(sql.create_model(d, table))
+        upgrade_model_table(dest, table)
+
+
+def upgrade_model_table(dest: Destination, table) -> None:
+    """Add the columns a model table created by an older f1pipe lacks (``session_type``,
+    ``is_completed``...), filling ``session_type`` from the session code."""
+    have = set(dest.fetch(f"SELECT * FROM {table.name} WHERE 1 = 0")[0])
+    missing = [c for c in table.column_names if c not in have]
+    for column in missing:
+        dest.execute(sql.add_column(dest.dialect, table, column))
+    if "session_type" in missing:
+        dest.execute(sql.fill_session_type(table))
 
 
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,

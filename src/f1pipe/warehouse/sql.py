@@ -89,6 +89,24 @@ def create_model(d: Dialect, table: ModelTable) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})"
 
 
+def add_column(d: Dialect, table: ModelTable, column: str) -> str:
+    """Add a column the model gained since ``table`` was created (older warehouses)."""
+    kind = next(c.type for c in table.columns if c.name == column)
+    return f"ALTER TABLE {table.name} ADD COLUMN {column} {d.types[kind]}"
+
+
+def fill_session_type(table: ModelTable) -> str:
+    """Set ``session_type`` of rows loaded before it existed, from the FastF1 code."""
+    from f1pipe.schemas import SESSION_TYPES, SPRINT_NAMED_SQ_UNTIL
+
+    cases = " ".join(f"WHEN '{code}' THEN '{kind}'" for code, kind in SESSION_TYPES.items())
+    return (
+        f"UPDATE {table.name} SET session_type = CASE WHEN session = 'SQ' AND season <= "
+        f"{SPRINT_NAMED_SQ_UNTIL} THEN 'sprint' ELSE CASE session {cases} END END "
+        "WHERE session_type IS NULL"
+    )
+
+
 def stage_rows(d: Dialect, table: ModelTable) -> str:
     """Stage the batch's records of ``table``'s schema, each with the reason it cannot be
     loaded: the first column whose value is present but does not convert to the column's

@@ -1,19 +1,22 @@
 """Championship standings from ``f1_results``, and each season's scoring rules.
 
 Standings are computed in Python from one portable query, so DuckDB and Snowflake give
-the same answer. Points count from races (``R``) and sprints (``S``), as scored in the data.
+the same answer. Points count from races and sprints (``session_type`` race / sprint, as
+scored in the data). Equal points are separated by countback, as the FIA's sporting
+regulations do: most wins, then most second places, and so on, counting Grand Prix (race)
+finishing positions only; entries still equal share the position.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
+from f1pipe.schemas import POINTS_SESSION_TYPES, session_type
 from f1pipe.warehouse.destination import Destination, connect
 
-POINTS_SESSIONS = ("R", "S")
 _TOP10 = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
 
 
@@ -35,13 +38,15 @@ class ScoringRules:
         return sum(self.positions) + self.fastest_lap
 
 
-def scoring_rules(season: int, session: str) -> ScoringRules | None:
-    """The rules of ``session`` (R or S) in ``season``; None when no points were given."""
-    if session == "S":
+def scoring_rules(season: int, session: str | None) -> ScoringRules | None:
+    """The rules of ``session`` in ``season``: a session type (``race``, ``sprint``) or a
+    FastF1 code (``R``, ``S``; 2021's ``SQ`` is a sprint); None when it scores no points."""
+    session = session_type(session, season) or session if session else None
+    if session == "sprint":
         if season == 2021:
             return ScoringRules((3, 2, 1))
         return ScoringRules((8, 7, 6, 5, 4, 3, 2, 1)) if season >= 2022 else None
-    if session != "R":
+    if session != "race":
         return None
     if season >= 2025:
         return ScoringRules(_TOP10)
@@ -68,56 +73,105 @@ class Standing:
 @dataclass
 class Standings:
     season: int
-    rounds: list[int]
+    rounds: list[int]  # rounds with race or sprint results loaded
     drivers: list[Standing]
     constructors: list[Standing]
+    season_rounds: int | None = None  # rounds of the season's schedule, when known
+
+    def title(self, championship: str) -> str:
+        """``2024 drivers' championship after rounds 2, 12 (2 of 24)``."""
+        rounds = ", ".join(map(str, self.rounds))
+        after = f"after round{'s' if len(self.rounds) > 1 else ''} {rounds}"
+        if self.season_rounds and len(self.rounds) >= self.season_rounds:
+            after = f"after all {self.season_rounds} rounds"
+        elif self.season_rounds:
+            after += f" ({len(self.rounds)} of {self.season_rounds})"
+        return f"{self.season} {championship}' championship {after}"
+
+
+@dataclass
+class _Entry:
+    """One driver's or team's running total and race finishes (for countback)."""
+
+    points: float = 0.0
+    finishes: Counter = field(default_factory=Counter)  # race position -> times
+
+    def countback(self, depth: int) -> tuple[int, ...]:
+        return tuple(-self.finishes[p] for p in range(1, depth + 1))
 
 
 RESULTS_SQL = (
-    "SELECT round, session, driver_number, abbreviation, team_name, points FROM f1_results "
-    "WHERE season = {season} AND session IN ('R', 'S') ORDER BY round, session, driver_number"
+    "SELECT round, session_type, driver_number, abbreviation, team_name, points, "
+    "classified_position FROM f1_results WHERE season = {season} AND session_type IN "
+    "({types}) ORDER BY round, session, driver_number"
+)
+SESSIONS_SQL = (
+    "SELECT session, MIN(round), MAX(round), COUNT(DISTINCT round) FROM f1_results "
+    "WHERE season = {season} GROUP BY session ORDER BY session"
 )
 
 
-def season_standings(settings: Settings, warehouse_url: str, season: int) -> Standings:
-    """Drivers' and constructors' championship after each loaded round of ``season``."""
+def season_standings(settings: Settings, warehouse_url: str, season: int,
+                     season_rounds: int | None = None) -> Standings:
+    """Drivers' and constructors' championship after each loaded round of ``season``
+    (``season_rounds``: the schedule's round count, to say when the season is partial)."""
     dest = connect(settings, warehouse_url, read_only=True)
     try:
-        return standings_from(dest, season)
+        return standings_from(dest, season, season_rounds)
     finally:
         dest.close()
 
 
-def standings_from(dest: Destination, season: int) -> Standings:
-    _, rows = dest.fetch(RESULTS_SQL.format(season=int(season)))
+def standings_from(dest: Destination, season: int,
+                   season_rounds: int | None = None) -> Standings:
+    types = ", ".join(f"'{t}'" for t in POINTS_SESSION_TYPES)
+    _, rows = dest.fetch(RESULTS_SQL.format(season=int(season), types=types))
     if not rows:
-        raise F1PipeError(f"no race results of {season} in the warehouse: run f1pipe load first")
+        _no_points_sessions(dest, season)
     rounds = sorted({int(r[0]) for r in rows})
-    drivers: dict[str, float] = defaultdict(float)
-    teams: dict[str, float] = defaultdict(float)
+    drivers: dict[str, _Entry] = defaultdict(_Entry)
+    teams: dict[str, _Entry] = defaultdict(_Entry)
     team_of: dict[str, str | None] = {}
     driver_rows, team_rows = [], []
     for rnd in rounds:
-        for _, _, number, abbreviation, team, points in (r for r in rows if int(r[0]) == rnd):
+        for _, kind, number, abbreviation, team, points, classified in \
+                (r for r in rows if int(r[0]) == rnd):
             name = abbreviation or str(number)
-            drivers[name] += float(points or 0)
-            teams[team or "?"] += float(points or 0)
+            for entry in (drivers[name], teams[team or "?"]):
+                entry.points += float(points or 0)
+                if kind == "race" and classified and str(classified).isdigit():
+                    entry.finishes[int(classified)] += 1
             team_of[name] = team
-        driver_rows += _ranked(rnd, drivers, team_of)
-        team_rows += _ranked(rnd, teams, None)
-    return Standings(season, rounds, driver_rows, team_rows)
+        driver_rows += ranked(rnd, drivers, team_of)
+        team_rows += ranked(rnd, teams, None)
+    return Standings(season, rounds, driver_rows, team_rows, season_rounds)
 
 
-def _ranked(rnd: int, totals: dict[str, float], team_of: dict | None) -> list[Standing]:
-    """Ranked by points (ties share the position), then by name for a stable order."""
-    ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
-    ranked, position = [], 0
-    for index, (name, points) in enumerate(ordered):
-        if index == 0 or points != ordered[index - 1][1]:
-            position = index + 1
+def _no_points_sessions(dest: Destination, season: int) -> None:
+    """Raise the one-line error for a season without race or sprint results loaded."""
+    _, held = dest.fetch(SESSIONS_SQL.format(season=int(season)))
+    fix = f"run f1pipe run --season {season} (it loads races and sprints)"
+    if not held:
+        raise F1PipeError(f"no results of {season} in the warehouse: {fix}")
+    have = ", ".join(f"{s} ({n} round{'s' if n > 1 else ''})" for s, _, _, n in held)
+    raise F1PipeError(f"no race or sprint results of {season} in the warehouse, only {have}: "
+                      f"{fix}")
+
+
+def ranked(rnd: int, totals: dict[str, _Entry], team_of: dict | None) -> list[Standing]:
+    """Ranked by points, equal points by countback (most wins, then most 2nds...); entries
+    equal on both share the position; then by name for a stable order."""
+    depth = max((max(e.finishes, default=0) for e in totals.values()), default=0)
+    ordered = sorted(totals.items(),
+                     key=lambda item: (-item[1].points, item[1].countback(depth), item[0]))
+    ranked_rows, position, previous = [], 0, None
+    for index, (name, entry) in enumerate(ordered):
+        tie = (entry.points, entry.countback(depth))
+        if tie != previous:
+            position, previous = index + 1, tie
         team = team_of.get(name) if team_of is not None else None
-        ranked.append(Standing(rnd, position, name, team, points))
-    return ranked
+        ranked_rows.append(Standing(rnd, position, name, team, entry.points))
+    return ranked_rows
 
 
 def standings_rows(result: Standings) -> tuple[list[str], list[tuple]]:

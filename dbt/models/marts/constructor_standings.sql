@@ -1,0 +1,2 @@
+-- Constructors' championship after each loaded round (races + sprints, official countback).
+{{ standings("coalesce(team_name, '?')") }}
