@@ -12,10 +12,32 @@
   scoped(relation): the relation restricted to the scope (a subquery), at the grain of the
     relation: season for the models of var('season_grain_models'), else session.
   get_where_subquery(relation): dbt's hook for generic tests, scoped the same way.
+
+  dbt itself (`dbt test` on Snowflake) is scoped by var('f1pipe_sessions') instead: the
+  sessions as a list, rendered as a derived table in place of f1pipe_transform_scope.
 #}
+{% macro is_scoped() -%}
+  {{ return(var('f1pipe_scoped', false) or var('f1pipe_sessions', none) is not none) }}
+{%- endmacro %}
+
+{% macro scope_relation() -%}
+  {%- set sessions = var('f1pipe_sessions', none) -%}
+  {%- if sessions is none -%}
+    f1pipe_transform_scope
+  {%- elif sessions | length == 0 -%}
+    (select cast(null as integer) as season, cast(null as integer) as round,
+            cast(null as varchar) as session where 1 = 0)
+  {%- else -%}
+    (
+    {%- for s in sessions %}
+      select {{ s[0] | int }} as season, {{ s[1] | int }} as round,
+             '{{ s[2] | replace("'", "") }}' as session{{ " union all" if not loop.last }}
+    {%- endfor %})
+  {%- endif -%}
+{%- endmacro %}
 {% macro season_in_scope() -%}
-  {%- if var('f1pipe_scoped', false) -%}
-    season in (select season from f1pipe_transform_scope)
+  {%- if is_scoped() -%}
+    season in (select season from {{ scope_relation() }} as scope)
   {%- else -%}
     1 = 1
   {%- endif -%}
@@ -23,14 +45,14 @@
 
 {% macro scope_condition(identifier) -%}
   {%- if identifier in var('season_grain_models') -%}
-    season in (select season from f1pipe_transform_scope)
+    season in (select season from {{ scope_relation() }} as scope)
   {%- else -%}
-    (season, round, session) in (select season, round, session from f1pipe_transform_scope)
+    (season, round, session) in (select season, round, session from {{ scope_relation() }} as scope)
   {%- endif -%}
 {%- endmacro %}
 
 {% macro scoped(relation) -%}
-  {%- if var('f1pipe_scoped', false) -%}
+  {%- if is_scoped() -%}
     (select * from {{ relation }} where {{ scope_condition(relation.identifier) }})
   {%- else -%}
     {{ relation }}
@@ -39,7 +61,7 @@
 
 {% macro get_where_subquery(relation) -%}
   {%- set where = config.get('where', '') -%}
-  {%- set scope = var('f1pipe_scoped', false) -%}
+  {%- set scope = is_scoped() -%}
   {%- if where or scope -%}
     {%- set filtered -%}
       (select * from {{ relation }} where {{ where if where else '1 = 1' }}

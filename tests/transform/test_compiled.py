@@ -65,3 +65,12 @@ def test_the_version_follows_the_models_and_the_dbt_used(tmp_path):
     stints.write_text(stints.read_text() + "\n-- a change\n")
     assert project_version(project, dbt) != first
     assert project_version(project, tmp_path / "other-dbt") != project_version(project, dbt)
+
+
+def test_the_status_letters_of_the_dbt_test_are_the_contracts():
+    import yaml
+
+    from f1pipe.schemas import CLASSIFIED_STATUS_LETTERS
+
+    project = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text())
+    assert project["vars"]["classified_status_letters"] == list(CLASSIFIED_STATUS_LETTERS)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from f1pipe.errors import F1PipeError
-from f1pipe.transform import MARTS, mart_checks, transform
+from f1pipe.transform import MARTS, dbt_tests, transform
 from f1pipe.transform.compiled import compiled_project
 from f1pipe.transform.incremental import STATE_TABLE, build_marts
 from tests.warehouse.harness import run_cli
@@ -150,17 +150,17 @@ def test_a_dropped_mart_rebuilds_everything(copy):
 def test_the_dbt_tests_judge_the_sessions_asked_for(copy):
     execute(copy.path, "UPDATE lap_positions SET position = 1 WHERE season = 2018 AND "
                        "round = 4 AND lap_number = 10")
-    failing = {r.name for r in mart_checks(copy.settings, copy.url, sessions=[RACE])
+    failing = {r.name for r in dbt_tests(copy.settings, copy.url, sessions=[RACE])
                if not r.passed}
     assert "dbt:lap_positions_are_one_to_n" in failing
     assert any(name.startswith("dbt:unique_key_lap_positions") for name in failing)
-    other = mart_checks(copy.settings, copy.url, sessions=["2024/12/R"])
+    other = dbt_tests(copy.settings, copy.url, sessions=["2024/12/R"])
     assert len(other) >= 30 and all(r.passed for r in other), [
         r.name for r in other if not r.passed]
-    whole = {r.name for r in mart_checks(copy.settings, copy.url) if not r.passed}
+    whole = {r.name for r in dbt_tests(copy.settings, copy.url) if not r.passed}
     assert "dbt:lap_positions_are_one_to_n" in whole
     # the failing rows are shown, not only counted
-    result = next(r for r in mart_checks(copy.settings, copy.url, sessions=[RACE])
+    result = next(r for r in dbt_tests(copy.settings, copy.url, sessions=[RACE])
                   if r.name == "dbt:lap_positions_are_one_to_n")
     assert result.columns[:4] == ["season", "round", "session", "lap_number"]
     assert result.rows[0][:4] == (2018, 4, "R", 10)
@@ -168,5 +168,5 @@ def test_the_dbt_tests_judge_the_sessions_asked_for(copy):
 
 def test_checks_never_write(copy):
     before = copy.path.read_bytes()
-    mart_checks(copy.settings, copy.url, sessions=[RACE])
+    dbt_tests(copy.settings, copy.url, sessions=[RACE])
     assert copy.path.read_bytes() == before

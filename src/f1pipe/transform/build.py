@@ -49,19 +49,19 @@ def transform(settings: Settings, warehouse_url: str | None = None, full_refresh
     return summary
 
 
-def mart_checks(settings: Settings, warehouse_url: str | None = None,
-                sessions: Sequence[str] | None = None, engine: str | None = None
-                ) -> list[CheckResult]:
-    """The dbt tests of the marts, one check result per test. On DuckDB they judge only
-    ``sessions`` ("2024/12/R"; None: every session) and hold the failing rows; with dbt
-    (Snowflake) they judge the marts as a whole."""
+def dbt_tests(settings: Settings, warehouse_url: str | None = None,
+                sessions: Sequence[str] | None = None, engine: str | None = None,
+                facts_only: bool = False) -> list[CheckResult]:
+    """The dbt tests (only the facts' when ``facts_only``: the marts are not built), one
+    check result per test, judging only ``sessions`` ("2024/12/R"; None: every session).
+    On DuckDB the results hold the failing rows; with dbt itself (Snowflake) their count."""
     url = warehouse_url or settings.warehouse
-    if not _compiled(settings, url, engine):
-        return dbt_checks(settings, url)
-    project = compiled_project(settings)
     wanted = sorted(parse_sessions(sessions)) if sessions is not None else None
+    if not _compiled(settings, url, engine):
+        return dbt_checks(settings, url, wanted, facts_only=facts_only)
+    project = compiled_project(settings)
     dest = connect(settings, url, read_only=True)
     try:
-        return run_tests(dest.con, project, wanted)
+        return run_tests(dest.con, project, wanted, facts_only=facts_only)
     finally:
         dest.close()

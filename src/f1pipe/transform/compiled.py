@@ -40,6 +40,7 @@ class CompiledNode:
     sql: str  # models: the SELECT of the rows; tests: the SELECT of the failing rows
     depends_on: tuple[str, ...]  # names of the models (not ephemeral) it reads
     severity: str = "error"  # tests: error or warn
+    tags: tuple[str, ...] = ()  # tests: "facts" for the invariants of the model tables
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def read_manifest(manifest: dict, version: str) -> CompiledProject:
     tests = tuple(CompiledNode(n["name"], "test", _sql(n),
                                tuple(nodes[d]["name"] for d in n["depends_on"]["nodes"]
                                      if d in models),
-                               str(n["config"].get("severity", "error")).lower())
+                               str(n["config"].get("severity", "error")).lower(),
+                               tuple(n.get("tags") or n["config"].get("tags") or ()))
                   for n in sorted(nodes.values(), key=lambda n: n["name"])
                   if n["resource_type"] == "test" and n["config"].get("enabled", True))
     sources = tuple(sorted({s["identifier"] for s in manifest.get("sources", {}).values()}))

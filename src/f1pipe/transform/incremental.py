@@ -27,6 +27,7 @@ from f1pipe.transform.runner import DbtNode, TransformSummary
 from f1pipe.warehouse.checks import CheckResult
 
 STATE_TABLE = "transform_state"
+FACTS_TAG = "facts"  # dbt tests of the model tables (dbt/tests/facts), not of the marts
 Session = tuple[int, int, str]
 
 
@@ -156,21 +157,25 @@ def _fill_scope(con: duckdb.DuckDBPyConnection, sessions: Iterable[Session]) -> 
 
 
 def run_tests(con: duckdb.DuckDBPyConnection, project: CompiledProject,
-              sessions: Sequence[Session] | None = None) -> list[CheckResult]:
-    """Every data test of the project on the marts, judging only ``sessions`` (all the
-    sessions of the facts when None); one check result per test, holding its failing rows
-    (a test that cannot run fails with its error). Reads only: the scope is a temporary
-    table, so a read-only connection will do."""
+              sessions: Sequence[Session] | None = None, facts_only: bool = False
+              ) -> list[CheckResult]:
+    """The data tests of the project (only those tagged ``facts`` when ``facts_only``: the
+    marts are not built), judging only ``sessions`` (all the sessions of the facts when
+    None); one check result per test, holding its failing rows (a test that cannot run fails
+    with its error). Reads only: the scope is a temporary table, so a read-only connection
+    will do."""
     scope = set(sessions) if sessions is not None else set(fact_versions(con, project.sources))
     _fill_scope(con, scope)
     try:
-        return [_test(con, test) for test in project.tests]
+        return [_test(con, test) for test in project.tests
+                if not facts_only or FACTS_TAG in test.tags]
     finally:
         con.execute(f"DROP TABLE IF EXISTS temp.{SCOPE_TABLE}")
 
 
 def _test(con: duckdb.DuckDBPyConnection, test: CompiledNode) -> CheckResult:
-    description = f"dbt test of the marts ({', '.join(test.depends_on) or 'the facts'})"
+    description = (f"dbt test of the marts ({', '.join(test.depends_on)})" if test.depends_on
+                   else "dbt test of the facts")
     try:
         cursor = con.execute(f"SELECT * FROM ({test.sql}) AS failing")
         columns = [c[0].lower() for c in cursor.description]

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,14 +209,22 @@ def marts_built(settings: Settings, warehouse_url: str) -> bool:
     return True
 
 
-def dbt_checks(settings: Settings, warehouse_url: str | None = None) -> list[CheckResult]:
-    """Run the dbt tests of the marts (``dbt test``); one check result per test, failing
-    when the test failed or could not run."""
+def dbt_checks(settings: Settings, warehouse_url: str | None = None,
+               sessions: Sequence[tuple[int, int, str]] | None = None,
+               facts_only: bool = False) -> list[CheckResult]:
+    """Run the project's data tests with dbt itself (``dbt test``; only those tagged
+    ``facts`` when ``facts_only``), judging only ``sessions`` when given; one check result per
+    test, failing when the test failed or could not run (dbt reports counts, not rows)."""
     url = warehouse_url or settings.warehouse
-    summary = run_dbt(settings, url, "test")
+    args = ["test"]
+    if facts_only:
+        args += ["--select", "tag:facts"]
+    if sessions is not None:
+        args += ["--vars", json.dumps({"f1pipe_sessions": [list(s) for s in sessions]})]
+    summary = run_dbt(settings, url, *args)
     results = []
     for node in summary.tests:
         rows = [] if node.ok else [(node.status, node.failures, node.message)]
-        results.append(CheckResult(f"dbt:{node.name}", "dbt test of the marts",
+        results.append(CheckResult(f"dbt:{node.name}", "dbt test",
                                    ["status", "failures", "message"], rows))
     return results
