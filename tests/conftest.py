@@ -9,3 +9,14 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.snowflake",
 ]
+
+
+def pytest_configure(config):
+    """One compiled dbt project for every test (``f1pipe transform`` compiles ``dbt/`` once
+    per version of it, ~10-40 s): kept under the checkout's ``.state/``, inherited by the
+    CLI subprocesses, unless the caller chose a folder."""
+    import os
+    from pathlib import Path
+
+    os.environ.setdefault("F1PIPE_DBT_COMPILED", str(
+        Path(__file__).resolve().parents[1] / ".state" / "dbt-compiled-tests"))

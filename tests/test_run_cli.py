@@ -27,10 +27,10 @@ def test_a_failing_session_fails_its_own_run_only(env, tmp_path):
                      "--datasets", "results,laps", "--allow-missing", env=env, cwd=tmp_path)
     assert failed.returncode == 1, failed.stderr
     assert "not available (1): 2020 FP2 results: round 5" in failed.stdout
-    assert "FAIL laps_drivers_in_results" in failed.stdout
+    assert "FAIL dbt:laps_drivers_in_results" in failed.stdout
     assert "│ 2020   │ 5     │ FP2     │ 44" in failed.stdout  # a failing row, in the table
     error = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
-    assert error == ["error: data-quality checks failed: laps_drivers_in_results (2020 round 5 "
+    assert error == ["error: data-quality checks failed: dbt:laps_drivers_in_results (2020 round 5 "
                      "FP2: 20 rows); the failing rows are listed above (again: f1pipe check)"]
 
     passed = run_cli("run", "--season", "2024", "--round", "12", env=env, cwd=tmp_path)
@@ -39,7 +39,7 @@ def test_a_failing_session_fails_its_own_run_only(env, tmp_path):
 
     check = run_cli("check", env=env, cwd=tmp_path)
     assert check.returncode == 1
-    assert "1 check(s) failed: laps_drivers_in_results (2020 round 5 FP2: 20 rows)" in \
+    assert "1 check(s) failed: dbt:laps_drivers_in_results (2020 round 5 FP2: 20 rows)" in \
         check.stderr.replace("\n", " ")
     only_2024 = run_cli("check", "--sessions", "2024/12/R", env=env, cwd=tmp_path)
     assert only_2024.returncode == 0, only_2024.stderr

@@ -29,7 +29,8 @@ from f1pipe.pipeline import (
 from f1pipe.schemas import CLASSIFIED_STATUS_LETTERS, QUALIFYING_TYPES
 from f1pipe.sources import configure_fastf1, select_events
 from f1pipe.sources.schedule import SESSION_NAMES
-from f1pipe.warehouse import query, run_checks
+from f1pipe.transform import run_all_checks
+from f1pipe.warehouse import query
 from f1pipe.warehouse.standings import scoring_rules
 
 pytestmark = pytest.mark.integration
@@ -111,7 +112,7 @@ def loaded(kafka_bootstrap, fastf1_offline, tmp_path_factory):
             topics.update(laps.topics)
     consume_step(settings, sorted(topics))
     load_step(settings)
-    report = run_checks(settings, settings.warehouse, sessions=produced)
+    report = run_all_checks(settings, settings.warehouse, sessions=produced)
     return {"settings": settings, "recorded": recorded, "produced": produced,
             "not_available": not_available, "report": report}
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from f1pipe.config import Settings, load_settings
-from f1pipe.errors import F1PipeError
+from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.kafka.consumer import ConsumeOptions as ConsumeDefaults
 from f1pipe.times import parse_duration_s
 
@@ -420,18 +420,27 @@ def load_command(
 def transform_command(
     warehouse: WarehouseOpt = None,
     full_refresh: bool = typer.Option(False, "--full-refresh",
-                                      help="Rebuild every mart from scratch."),
+                                      help="Rebuild every mart for every session."),
+    engine: str = typer.Option(None, "--engine", help="compiled (DuckDB: f1pipe runs the "
+                               "compiled dbt project, only for changed sessions) or dbt "
+                               "(dbt run in .venv-dbt); default F1PIPE_TRANSFORM_ENGINE."),
 ) -> None:
-    """Build the race analytics marts from the warehouse facts (dbt run, in .venv-dbt)."""
+    """Build the race analytics marts from the warehouse facts (the dbt project in dbt/)."""
     from f1pipe.transform import transform
     from f1pipe.warehouse.output import render
 
+    if engine not in (None, "compiled", "dbt"):
+        raise ConfigError(f"--engine {engine}: expected compiled or dbt")
     cfg = settings(warehouse=warehouse)
-    summary = transform(cfg, cfg.warehouse, full_refresh=full_refresh)
+    summary = transform(cfg, cfg.warehouse, full_refresh=full_refresh, engine=engine)
     render(["mart", "status", "seconds"],
            [(n.name, n.status, f"{n.seconds:.2f}") for n in summary.models], "table")
-    typer.echo(f"{len(summary.models)} models built on {cfg.warehouse} in "
-               f"{summary.elapsed_s:.1f} s")
+    built = sum(1 for n in summary.models if n.status == "success")
+    scope = ("every session" if summary.sessions is None
+             else f"{len(summary.sessions)} changed session(s)"
+             + (f": {', '.join(summary.sessions[:5])}" if summary.sessions else ""))
+    typer.echo(f"{built} models built on {cfg.warehouse} for {scope} in "
+               f"{summary.elapsed_s:.1f} s ({summary.engine})")
 
 
 @app.command("check")

@@ -13,6 +13,7 @@ import logging
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -122,6 +123,13 @@ class Settings(BaseSettings):
     # default .venv-dbt/bin/dbt and dbt/ of this checkout.
     dbt_executable: Path | None = Field(None, validation_alias=_env("F1PIPE_DBT"))
     dbt_project_dir: Path | None = Field(None, validation_alias=_env("F1PIPE_DBT_PROJECT"))
+    # Where the project compiled for f1pipe's own runner is kept (one folder per version of
+    # the project); default <state dir>/dbt/compiled.
+    dbt_compiled_dir: Path | None = Field(None, validation_alias=_env("F1PIPE_DBT_COMPILED"))
+    # DuckDB: "compiled" (f1pipe runs the compiled models in-process, only for the sessions
+    # whose facts changed) or "dbt" (dbt run / dbt test in .venv-dbt, every session).
+    transform_engine: Literal["compiled", "dbt"] = Field(
+        "compiled", validation_alias=_env("F1PIPE_TRANSFORM_ENGINE"))
 
     # FastF1
     fastf1_cache_dir: Path = Field(

@@ -62,14 +62,14 @@ def test_check_exits_non_zero_and_shows_failing_rows(recorded_lake, tmp_path):
     checked = run_cli("check", "--warehouse", url, cwd=tmp_path)
 
     assert checked.returncode == 1
-    assert "FAIL one_winner_per_race" in checked.stdout
+    assert "FAIL dbt:one_winner_per_race" in checked.stdout
     assert "2024" in checked.stdout and "winners" in checked.stdout
-    assert ("2 check(s) failed: one_winner_per_race (2024 round 12 R: 1 row); "
-            "positions_1_to_n (2024 round 12 R: 1 row)") in checked.stderr
+    assert ("2 check(s) failed: dbt:one_winner_per_race (2024 round 12 R: 1 row); "
+            "dbt:positions_1_to_n (2024 round 12 R: 1 row)") in checked.stderr
     as_json = json.loads(run_cli("check", "--warehouse", url, "--format", "json",
                                  cwd=tmp_path).stdout)
     failing = {c["check"]: c["failing_rows"] for c in as_json["checks"] if not c["passed"]}
     assert as_json["passed"] is False
-    assert failing["one_winner_per_race"] == [
+    assert failing["dbt:one_winner_per_race"] == [
         {"season": 2024, "round": 12, "session": "R", "winners": 2}]
-    assert set(failing) == {"one_winner_per_race", "positions_1_to_n"}
+    assert set(failing) == {"dbt:one_winner_per_race", "dbt:positions_1_to_n"}

@@ -6,7 +6,7 @@ with updates as (
         season, round, session, driver_number, stream_index, session_time_ms, time_utc,
         {{ driver_entry('data', 'subject') }} as entry
     from {{ source('f1', 'live_updates') }}
-    where feed_topic = 'TimingData' and driver_number is not null
+    where feed_topic = 'TimingData' and driver_number is not null and {{ season_in_scope() }}
 ),
 
 values_sent as (

@@ -15,6 +15,7 @@ with laps as (
         session_time_ms as lap_end_time_ms,
         coalesce(is_completed, not (lap_time_ms is null and position is null)) as is_completed
     from {{ source('f1', 'laps') }}
+    where {{ season_in_scope() }}
 )
 
 select

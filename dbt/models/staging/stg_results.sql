@@ -10,3 +10,4 @@ select
     coalesce(points, 0) as points,
     laps as laps_completed
 from {{ source('f1', 'f1_results') }}
+where {{ season_in_scope() }}

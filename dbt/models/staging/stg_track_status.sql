@@ -5,3 +5,4 @@ select
     lead(session_time_ms) over (
         partition by season, round, session order by session_time_ms) as end_time_ms
 from {{ source('f1', 'track_status') }}
+where {{ season_in_scope() }}

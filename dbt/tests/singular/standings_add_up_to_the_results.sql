@@ -8,7 +8,7 @@ with results as (
 drivers as (
     select d.season, d.after_round, d.driver as competitor, d.points,
         sum(r.points) as expected
-    from {{ ref('driver_standings') }} as d
+    from {{ scoped(ref('driver_standings')) }} as d
     left join results as r
         on r.season = d.season and r.round <= d.after_round and r.driver = d.driver
     group by d.season, d.after_round, d.driver, d.points
@@ -17,7 +17,7 @@ drivers as (
 teams as (
     select t.season, t.after_round, t.team_name as competitor, t.points,
         sum(r.points) as expected
-    from {{ ref('constructor_standings') }} as t
+    from {{ scoped(ref('constructor_standings')) }} as t
     left join results as r
         on r.season = t.season and r.round <= t.after_round
         and coalesce(r.team_name, '?') = t.team_name

@@ -7,18 +7,18 @@ with stints as (
             as previous_last_lap,
         row_number() over (
             partition by season, round, session, driver_number order by stint_number) as nth
-    from {{ ref('stints') }} as s
+    from {{ scoped(ref('stints')) }} as s
 ),
 
 laps as (
     select season, round, session, driver_number, max(lap_number) as last_lap
-    from {{ source('f1', 'laps') }}
+    from {{ scoped(source('f1', 'laps')) }}
     group by season, round, session, driver_number
 ),
 
 last_stints as (
     select season, round, session, driver_number, max(last_lap) as last_lap
-    from {{ ref('stints') }}
+    from {{ scoped(ref('stints')) }}
     group by season, round, session, driver_number
 )
 

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class TransformSummary:
     warehouse: str
     nodes: list[DbtNode] = field(default_factory=list)
     elapsed_s: float = 0.0
+    engine: str = "dbt"  # dbt (dbt run / dbt test) or compiled (f1pipe's in-process runner)
+    # The sessions rebuilt ("2018/4/R"); None: every session (dbt, or a full refresh).
+    sessions: list[str] | None = None
 
     @property
     def models(self) -> list[DbtNode]:
@@ -83,13 +87,7 @@ def dbt_executable(settings: Settings) -> Path:
 def dbt_environment(settings: Settings, warehouse_url: str) -> dict[str, str]:
     """Variables read by ``dbt/profiles.yml`` for ``warehouse_url``, plus dbt's own."""
     state = (settings.state_dir / "dbt").resolve()
-    env = {
-        "DBT_TARGET_PATH": str(state / "target"),
-        "DBT_LOG_PATH": str(state / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-        "DBT_PRINTER_WIDTH": "100",
-    }
+    env = {"DBT_TARGET_PATH": str(state / "target"), "DBT_LOG_PATH": str(state / "logs")}
     if warehouse_url.startswith("duckdb://"):
         from f1pipe.warehouse.duckdb.client import database_path
 
@@ -119,27 +117,40 @@ def dbt_environment(settings: Settings, warehouse_url: str) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, warehouse_url: str, *args: str) -> TransformSummary:
-    """Run ``dbt <args>`` on the warehouse; returns the nodes it ran. Raises a one-line
-    F1PipeError when dbt could not run at all (no project, no connection, bad SQL parse)."""
+def dbt_process(settings: Settings, env: dict[str, str], *args: str
+                ) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``dbt <args>`` with ``env`` added to this process's; returns the finished process
+    and its seconds. Raises a one-line F1PipeError when dbt is missing or times out."""
     project = project_dir(settings)
     command = [str(dbt_executable(settings)), "--quiet", *args,
                "--project-dir", str(project), "--profiles-dir", str(project)]
-    env = {**os.environ, **dbt_environment(settings, warehouse_url)}
-    results_file = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
-    results_file.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env,
+        done = subprocess.run(command, capture_output=True, text=True,
+                              env={**os.environ, **_dbt_defaults(), **env},
                               timeout=DBT_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise F1PipeError(f"dbt {args[0]} took over {DBT_TIMEOUT_S} s: stopped") from None
-    summary = TransformSummary(" ".join(args), warehouse_url,
-                               elapsed_s=time.perf_counter() - started)
+    return done, time.perf_counter() - started
+
+
+def _dbt_defaults() -> dict[str, str]:
+    return {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false",
+            "DBT_PRINTER_WIDTH": "100"}
+
+
+def run_dbt(settings: Settings, warehouse_url: str, *args: str) -> TransformSummary:
+    """Run ``dbt <args>`` on the warehouse; returns the nodes it ran. Raises a one-line
+    F1PipeError when dbt could not run at all (no project, no connection, bad SQL parse)."""
+    env = dbt_environment(settings, warehouse_url)
+    results_file = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    done, seconds = dbt_process(settings, env, *args)
+    summary = TransformSummary(" ".join(args), warehouse_url, elapsed_s=seconds)
     if results_file.is_file():
         summary.nodes = _nodes(json.loads(results_file.read_text()))
     if done.returncode not in (0, 1) or (done.returncode == 1 and not summary.nodes):
-        raise F1PipeError(f"dbt {args[0]} failed: {_first_error(done.stdout + done.stderr)}")
+        raise F1PipeError(f"dbt {args[0]} failed: {first_error(done.stdout + done.stderr)}")
     return summary
 
 
@@ -161,7 +172,7 @@ def _one_line(text: str) -> str:
     return " ".join(lines)[:300] if lines else ""
 
 
-def _first_error(output: str) -> str:
+def first_error(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     for line in lines:
         if "error" in line.lower() and not line.lower().startswith("encountered an error:"):
@@ -169,9 +180,10 @@ def _first_error(output: str) -> str:
     return lines[0][:300] if lines else "no output"
 
 
-def transform(settings: Settings, warehouse_url: str | None = None,
-              full_refresh: bool = False) -> TransformSummary:
-    """Build the marts (``dbt run``); raises F1PipeError naming the models that failed."""
+def dbt_run_marts(settings: Settings, warehouse_url: str | None = None,
+                  full_refresh: bool = False) -> TransformSummary:
+    """Build the marts with dbt itself (``dbt run``, every session); raises F1PipeError
+    naming the models that failed."""
     url = warehouse_url or settings.warehouse
     summary = run_dbt(settings, url, "run", *(["--full-refresh"] if full_refresh else []))
     failed = summary.failed()
@@ -197,14 +209,22 @@ def marts_built(settings: Settings, warehouse_url: str) -> bool:
     return True
 
 
-def dbt_checks(settings: Settings, warehouse_url: str | None = None) -> list[CheckResult]:
-    """Run the dbt tests of the marts (``dbt test``); one check result per test, failing
-    when the test failed or could not run."""
+def dbt_checks(settings: Settings, warehouse_url: str | None = None,
+               sessions: Sequence[tuple[int, int, str]] | None = None,
+               facts_only: bool = False) -> list[CheckResult]:
+    """Run the project's data tests with dbt itself (``dbt test``; only those tagged
+    ``facts`` when ``facts_only``), judging only ``sessions`` when given; one check result per
+    test, failing when the test failed or could not run (dbt reports counts, not rows)."""
     url = warehouse_url or settings.warehouse
-    summary = run_dbt(settings, url, "test")
+    args = ["test"]
+    if facts_only:
+        args += ["--select", "tag:facts"]
+    if sessions is not None:
+        args += ["--vars", json.dumps({"f1pipe_sessions": [list(s) for s in sessions]})]
+    summary = run_dbt(settings, url, *args)
     results = []
     for node in summary.tests:
         rows = [] if node.ok else [(node.status, node.failures, node.message)]
-        results.append(CheckResult(f"dbt:{node.name}", "dbt test of the marts",
+        results.append(CheckResult(f"dbt:{node.name}", "dbt test",
                                    ["status", "failures", "message"], rows))
     return results

@@ -1,7 +1,8 @@
 """Data-quality checks on the model. Each check returns its failing rows; none means passed.
 
-Set checks are SQL both warehouses run alike; the points check applies each season's
-scoring rules (:mod:`f1pipe.warehouse.standings`) in Python.
+The checks made from the contract: natural keys (SQL both warehouses run alike) and the
+points of each season's scoring rules (:mod:`f1pipe.warehouse.standings`), in Python. The
+invariants SQL states alone are dbt tests (``dbt/tests/facts``, run by ``f1pipe check``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass, field
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.schemas import CLASSIFIED_STATUS_LETTERS
 from f1pipe.warehouse.destination import Destination, connect
 from f1pipe.warehouse.model import MODEL
 from f1pipe.warehouse.standings import scoring_rules
@@ -131,61 +131,6 @@ def _null_key_checks() -> list[Callable[[Destination], CheckResult]]:
     return checks
 
 
-ONE_WINNER = _sql_check(
-    "one_winner_per_race", "exactly one driver in position 1 per race and sprint",
-    "SELECT season, round, session, SUM(CASE WHEN position = 1 THEN 1 ELSE 0 END) AS winners "
-    "FROM f1_results WHERE session_type IN ('race', 'sprint') GROUP BY season, round, session "
-    "HAVING SUM(CASE WHEN position = 1 THEN 1 ELSE 0 END) <> 1 ORDER BY season, round, session",
-)
-POSITIONS = _sql_check(
-    "positions_1_to_n", "positions of each session are 1..N, each once",
-    "SELECT season, round, session, COUNT(position) AS positioned, "
-    "COUNT(DISTINCT position) AS distinct_positions, MIN(position) AS first, "
-    "MAX(position) AS last FROM f1_results GROUP BY season, round, session "
-    "HAVING COUNT(position) > 0 AND (MIN(position) <> 1 OR MAX(position) <> COUNT(position) "
-    "OR COUNT(DISTINCT position) <> COUNT(position)) ORDER BY season, round, session",
-)
-_LETTERS = ", ".join(f"'{letter}'" for letter in CLASSIFIED_STATUS_LETTERS)
-CLASSIFIED_FORMAT = _sql_check(
-    "classified_position_format",
-    f"classified_position is a whole number as text or a status letter ({_LETTERS})",
-    "SELECT season, round, session, driver_number, classified_position FROM f1_results "
-    f"WHERE classified_position IS NULL OR NOT (classified_position IN ({_LETTERS}) OR "
-    "(TRY_CAST(classified_position AS INTEGER) > 0 AND "
-    "CAST(TRY_CAST(classified_position AS INTEGER) AS VARCHAR) = classified_position)) "
-    "ORDER BY season, round, session, driver_number",
-)
-COMPLETED_LAPS = _sql_check(
-    "completed_laps_match_results",
-    "each driver's completed laps (is_completed) equal the laps of the classification",
-    "SELECT r.season, r.round, r.session, r.driver_number, r.laps AS classified_laps, "
-    "COALESCE(l.completed, 0) AS completed_laps FROM f1_results r "
-    "JOIN (SELECT DISTINCT season, round, session FROM laps) s ON s.season = r.season "
-    "AND s.round = r.round AND s.session = r.session "
-    "LEFT JOIN (SELECT season, round, session, driver_number, COUNT(*) AS completed FROM laps "
-    "WHERE is_completed GROUP BY season, round, session, driver_number) l "
-    "ON l.season = r.season AND l.round = r.round AND l.session = r.session "
-    "AND l.driver_number = r.driver_number "
-    "WHERE r.laps IS NOT NULL AND r.laps <> COALESCE(l.completed, 0) "
-    "ORDER BY r.season, r.round, r.session, r.driver_number",
-)
-LAPS_DRIVERS = _sql_check(
-    "laps_drivers_in_results", "every driver in laps has a result in the same session",
-    "SELECT DISTINCT l.season, l.round, l.session, l.driver_number FROM laps l "
-    "LEFT JOIN f1_results r ON r.season = l.season AND r.round = l.round "
-    "AND r.session = l.session AND r.driver_number = l.driver_number "
-    "WHERE r.driver_number IS NULL ORDER BY l.season, l.round, l.session, l.driver_number",
-)
-LAP_GAPS = _sql_check(
-    "lap_numbers_without_gaps", "each driver's laps numbered 1..n without gaps",
-    "SELECT season, round, session, driver_number, MIN(lap_number) AS first_lap, "
-    "MAX(lap_number) AS last_lap, COUNT(*) AS laps FROM laps "
-    "GROUP BY season, round, session, driver_number "
-    "HAVING MIN(lap_number) <> 1 OR MAX(lap_number) <> COUNT(*) "
-    "ORDER BY season, round, session, driver_number",
-)
-
-
 def points_within_rules(dest: Destination) -> CheckResult:
     """Per driver at most the winner's points (+ fastest lap); per race at most all the
     points the season's rules hand out; never negative."""
@@ -215,8 +160,10 @@ def points_within_rules(dest: Destination) -> CheckResult:
 
 
 def all_checks() -> list[Callable[[Destination], CheckResult]]:
-    return [*_unique_key_checks(), *_null_key_checks(), ONE_WINNER, POSITIONS,
-            CLASSIFIED_FORMAT, points_within_rules, LAPS_DRIVERS, LAP_GAPS, COMPLETED_LAPS]
+    """The checks made from the contract (every model table's natural key, the points of
+    each season's rules). The invariants SQL can state alone (one winner, positions 1..N,
+    laps numbered 1..n ...) are dbt tests: dbt/tests/facts."""
+    return [*_unique_key_checks(), *_null_key_checks(), points_within_rules]
 
 
 def require_model(dest: Destination, warehouse_url: str) -> None:

@@ -23,6 +23,9 @@ class Dialect:
     # Reading many fields at once: an expression parsing the JSON column once into a list of
     # strings ({v} column, {paths} quoted JSON paths), or None to read field by field.
     fields_list_template: str | None = None
+    # The transform: True when f1pipe runs the dbt project's compiled SQL itself on this
+    # destination (in-process, incremental by session); False: `dbt run` / `dbt test`.
+    runs_compiled_transform: bool = False
 
     def field(self, field: str, logical_type: str, column: str = "v") -> str:
         """SQL expression reading ``field`` from the JSON column, cast to its SQL type."""

@@ -14,4 +14,5 @@ DIALECT = Dialect(
     text_template="{v}->>'{field}'",
     # One JSON parse per record instead of one per field: ~6x faster MERGE source.
     fields_list_template="json_extract_string({v}, [{paths}])",
+    runs_compiled_transform=True,
 )
