@@ -85,6 +85,16 @@ def test_azerbaijan_lap_chart_has_every_driver_and_the_lead_changes_of_the_laps_
     assert shown == [lap for lap, _, _ in expected]
     for chart in ("strategy-chart", "gap-chart", "laptime-chart", "race-control-chart"):
         assert page.locator(f"#{chart} .main-svg").count() > 0, chart
+    # positions 1..20 top to bottom, no empty row for a 21st car
+    assert page.evaluate("document.getElementById('lap-chart').layout.yaxis.range") \
+        == [20.5, 0.5]
+    # the strategy chart names each compound once in its legend
+    compounds = {r[0] for r in db(warehouse_file, "SELECT DISTINCT compound FROM laps WHERE "
+                                  "season = 2018 AND round = 4 AND session = 'R' AND "
+                                  "compound IN ('HYPERSOFT', 'ULTRASOFT', 'SUPERSOFT', 'SOFT')")}
+    legend = page.evaluate("document.getElementById('strategy-chart').data"
+                           ".filter(t => t.showlegend).map(t => t.name)")
+    assert len(legend) == len(set(legend)) and compounds <= set(legend), legend
     assert page.locator("#race-control tbody tr").count() == db(
         warehouse_file, "SELECT count(*) FROM race_control_messages WHERE season = 2018")[0][0]
     assert watch.errors == []

@@ -30,16 +30,24 @@ var F1Charts = (function () {
         return {x: d.laps, y: d.positions, name: d.driver, mode: "lines", type: "scatter",
                 line: {color: colour(data, d.driver), width: 2}};
       });
+      // positions 1..N, top to bottom, without plotly's padding past the last car
+      var cars = Math.max.apply(null, [1].concat(data.lap_chart.map(function (d) {
+        return Math.max.apply(null, d.positions.filter(function (p) { return p !== null; }).concat([1]));
+      })));
       Plotly.newPlot("lap-chart", lapTraces, layout({
-        yaxis: {autorange: "reversed", title: {text: "position"}, dtick: 1},
+        yaxis: {range: [cars + 0.5, 0.5], title: {text: "position"}, dtick: 1},
         xaxis: {title: {text: "lap (0 = grid)"}}}), CONFIG);
 
       var palette = data.season <= 2018 ? COMPOUNDS_2018 : COMPOUNDS;
+      var named = {};  // one legend entry per compound: the colours alone are not enough
       var stintTraces = data.stints.map(function (s) {
+        var compound = s.compound || "unknown";
+        var first = !named[compound];
+        named[compound] = true;
         return {type: "bar", orientation: "h", y: [s.abbreviation || String(s.driver_number)],
                 x: [s.lap_end - s.lap_start + 1], base: [s.lap_start - 1],
                 marker: {color: palette[s.compound] || "#888", line: {color: "#15151e", width: 1}},
-                name: s.compound || "unknown", showlegend: false,
+                name: compound, legendgroup: compound, showlegend: first,
                 hovertemplate: (s.compound || "?") + " laps " + s.lap_start + "-" + s.lap_end + "<extra></extra>"};
       });
       Plotly.newPlot("strategy-chart", stintTraces, layout({barmode: "overlay",
