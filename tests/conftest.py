@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.fastf1",
     "tests.fixtures.s3",
     "tests.fixtures.snowflake",
+    "tests.fixtures.signalr",
 ]
