@@ -45,6 +45,7 @@ SOURCE = f"fastf1-signalr/{fastf1.__version__}"
 BEFORE_START = timedelta(hours=1)
 AFTER_START = timedelta(hours=4)
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+_UNAUTHORIZED = re.compile(r"\b401\b|Unauthorized")
 
 
 @dataclass
@@ -72,11 +73,13 @@ class LivePublishing:
         # Every topic's state as published so far (updates merged): what a reconnection's
         # initial state is reconciled with.
         self.state: dict[str, Any] = {}
+        self.last_utc: datetime | None = None  # the newest feed time published
 
     def publish(self, feed_topic: str, data: dict[str, Any], time_utc: datetime | None) -> None:
         """Publish one decoded message (``time_utc`` None: now)."""
         when = time_utc or datetime.now(UTC)
         self.start_utc = self.start_utc or when
+        self.last_utc = max(self.last_utc or when, when)
         session_time_ms = round((when - self.start_utc) / timedelta(milliseconds=1))
         update = FeedUpdate(feed_topic, self._indexes.next(feed_topic, when), session_time_ms,
                             data, when)
@@ -96,7 +99,7 @@ class LivePublishing:
         missed = state_diff(data, self.state.get(feed_topic) or {})
         if not missed:
             return False
-        self.publish(feed_topic, missed, None)
+        self.publish(feed_topic, missed, self.last_utc)  # next in the feed's own order
         return True
 
     def dead_letter(self, raw: str, reason: str, source: str, line: int | None = None) -> None:
@@ -301,7 +304,7 @@ def _failure(exc: BaseException, client: _FeedClient) -> FeedUnavailable:
     from signalrcore.hub.errors import UnAuthorizedHubError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, UnAuthorizedHubError) or " 401 " in f" {text} ":
+    if isinstance(exc, UnAuthorizedHubError) or _UNAUTHORIZED.search(text):
         if client.sign_in_error is not None:
             return FeedRefused(f"the live feed needs an F1 TV account and FastF1 could not "
                                f"sign in ({client.sign_in_error}): set F1_USERNAME and "
