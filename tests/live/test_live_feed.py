@@ -195,3 +195,55 @@ def _utc():
     from datetime import UTC, datetime
 
     return datetime(2018, 4, 29, 12, 10, tzinfo=UTC)
+
+
+@pytest.mark.integration
+def test_telemetry_lands_as_car_data_and_location_parquet_and_tables(
+        kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server, f1_account):
+    from datetime import UTC, datetime
+
+    from f1pipe.kafka.topics import topic_for
+    from f1pipe.live.landing import LandingOptions, lake_consumer
+    from tests.fixtures.signalr import synthetic_telemetry
+
+    messages = synthetic_telemetry(datetime(2018, 4, 29, 12, 30, tzinfo=UTC), 5.0)
+    bad = {7: ['{"type": 1, "target": "feed", "arguments": ["CarData.z", "'
+               + _z({"Entries": [{"Utc": "2018-04-29T12:30:01Z",
+                                  "Cars": {"44": {"Channels": {"2": 9999}}}}]})
+               + '", "2018-04-29T12:30:01.000Z"]}']}
+    server = feed_server(messages, speed=0, token=f1_account, drops=[len(messages) // 2],
+                         malformed=bad)
+    settings = live_settings(kafka_settings, fastf1_offline, topic_name, tmp_path)
+
+    summary = run_live(settings, session_ref(2018, 4, "R"), LiveOptions(url=server.url, **FAST))
+
+    samples = 20 * 4 * 5  # cars x Hz x s, per stream
+    car_topic, location_topic = topic_for("car_data", settings), topic_for("location", settings)
+    assert summary.topics[car_topic] == summary.topics[location_topic] == samples
+    assert summary.dead_letters == 1
+    topics = [car_topic, location_topic, live_topic("CarData.z", settings),
+              live_topic("Position.z", settings)]
+    consumer = lake_consumer(settings, topics, LandingOptions(until_idle_s=2.0),
+                             group=f"{topic_name}lake")
+    consumer.run()
+    lake = tmp_path / "lake"
+    assert {p.suffix for p in (lake / car_topic).rglob("*.*")} == {".parquet"}
+    assert {p.suffix for p in (lake / location_topic).rglob("*.*")} == {".parquet"}
+    assert {p.suffix for p in (lake / live_topic("CarData.z", settings)).rglob("*.*")} == \
+        {".jsonl"}
+    load(settings, settings.lake, settings.warehouse)
+    _, rows = query(settings, settings.warehouse,
+                    "SELECT COUNT(*), COUNT(DISTINCT driver_number), MAX(speed_kmh), "
+                    "SUM(CASE WHEN drs = 12 THEN 1 ELSE 0 END) FROM car_data")
+    assert rows[0] == (samples, 20, 100 + 20 + 19, samples // 2)
+    _, rows = query(settings, settings.warehouse,
+                    "SELECT COUNT(*), MIN(x_dm), MAX(z_dm) FROM location")
+    assert rows[0] == (samples, 10, 7)
+    dead = read_all(settings, [settings.dead_letter_topic], 1)
+    assert dead[0].headers["dlq.reason"].startswith("CarData.z sample: speed_kmh:")
+
+
+def _z(data: dict) -> str:
+    from tests.fixtures.signalr import encode_z
+
+    return encode_z(data)

@@ -30,12 +30,14 @@ from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.kafka.dead_letter import REASON_HEADER
 from f1pipe.kafka.producer import MessageProducer
-from f1pipe.kafka.topics import ensure_topics, live_topic
+from f1pipe.kafka.topics import ensure_topics, live_topic, topic_for
 from f1pipe.live.timing_state import deep_merge
+from f1pipe.schemas import dataset_of
 from f1pipe.sources import configure_fastf1, season_events, session_ref
 from f1pipe.sources.live_recording import ArrivalIndex, feed_message, read_messages
 from f1pipe.sources.live_timing import FeedUpdate, live_payloads
 from f1pipe.sources.schedule import SessionRef
+from f1pipe.sources.telemetry import telemetry_payloads
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,26 @@ class LivePublishing:
             self.summary.topics[topic] = self.summary.topics.get(topic, 0) + 1
         self.summary.updates += 1
         self.state[feed_topic] = deep_merge(self.state.get(feed_topic), data)
+        self._publish_telemetry(update)
+
+    def _publish_telemetry(self, update: FeedUpdate) -> None:
+        """``CarData.z`` / ``Position.z``: every car's sample to ``car_data`` / ``location``;
+        a sample that is not valid to the dead letters."""
+        samples, bad = telemetry_payloads(self.summary.ref, update)
+        for payload in samples:
+            topic = self._dataset_topic(dataset_of(payload).name)
+            self.publisher.publish(topic, payload, SOURCE)
+            self.summary.messages += 1
+            self.summary.topics[topic] = self.summary.topics.get(topic, 0) + 1
+        for raw, reason in bad:
+            self.dead_letter(raw, reason, "live")
+
+    def _dataset_topic(self, dataset: str) -> str:
+        topic = topic_for(dataset, self.settings)
+        if topic not in self._known_topics:
+            ensure_topics(self.settings, [topic])
+            self._known_topics.add(topic)
+        return topic
 
     def publish_initial(self, feed_topic: str, data: dict[str, Any]) -> bool:
         """Publish a (re)subscription's initial state of ``feed_topic`` reconciled with what
@@ -281,14 +303,20 @@ def _session_once(client: _FeedClient, options: LiveOptions,
                 raise FeedUnavailable(f"no connection to the live feed within "
                                       f"{options.connect_timeout_s:g} s")
             continue
-        if client.closed and not client.silent:
+        if client.closed:
             client.abort()
             raise FeedUnavailable(f"the live feed closed the connection after "
                                   f"{client.messages} messages")
-        if time.monotonic() - client.last_frame > options.heartbeat_timeout_s:
+        if client.busy:  # publishing what arrived: not the feed's silence
+            continue
+        now = time.monotonic()
+        if now - client.last_frame > options.heartbeat_timeout_s:
             client.abort()
             raise FeedUnavailable(f"the live feed sent nothing, not even a ping, for "
                                   f"{options.heartbeat_timeout_s:g} s: connection stalled")
+        if client.subscribed and now - client.last_message > options.silence_timeout_s:
+            client.abort()
+            break
     if errors:
         raise _failure(errors[0], client)
     if client.messages == 0:
@@ -334,8 +362,12 @@ class _FeedClient:
 
         class Client(SignalRClient):
             def _on_message(self, msg: Any) -> None:  # FastF1's hook for each message
-                self._t_last_message = time.time()
-                outer.forward(msg)
+                outer.busy = True
+                try:
+                    outer.forward(msg)
+                finally:
+                    outer.last_frame = outer.last_message = time.monotonic()
+                    outer.busy = False
 
             def _on_connect(self) -> None:
                 outer.watch(self._connection)
@@ -346,15 +378,13 @@ class _FeedClient:
                 super()._on_close()
                 outer.closed = True
 
-            def _exit(self) -> None:  # FastF1's supervisor: silent for ``timeout`` s
-                outer.silent = True
-                super()._exit()
-
             def _access_token_factory(self) -> Any:
                 return outer.token_factory(self._no_auth)
 
-        self.client = Client(os.devnull, timeout=max(1, round(options.silence_timeout_s)),
-                             logger=log, no_auth=options.no_auth)
+        # FastF1's own supervisor (which ends its client after ``timeout`` s without data)
+        # is off: publishing a message can take longer than the feed's silence (a new Kafka
+        # topic...), so silence is told by :func:`_session_once`, not by FastF1.
+        self.client = Client(os.devnull, timeout=0, logger=log, no_auth=options.no_auth)
         if options.url:
             self.client._connection_url = options.url.replace("http", "ws", 1)
             self.client._negotiate_url = options.url.rstrip("/") + "/negotiate"
@@ -362,7 +392,8 @@ class _FeedClient:
         self.connected = False
         self.subscribed = False
         self.closed = False
-        self.silent = False
+        self.busy = False
+        self.last_message = time.monotonic()  # end of the newest message published
         self.refused: str | None = None
         self.sign_in_error: str | None = None
         self.last_frame = time.monotonic()
@@ -431,8 +462,8 @@ class _FeedClient:
                 sock.shutdown(socket.SHUT_RDWR)
         if connection is not None:
             threading.Thread(target=connection.stop, daemon=True).start()
-        self.silent = True  # what FastF1's supervisor does next is not a silent feed
-        self.client._t_last_message = 0  # FastF1's supervisor exits within a second
+        self.client.timeout = 1  # FastF1's supervisor exits within a second
+        self.client._t_last_message = 0
 
     def forward(self, msg: Any) -> None:
         """One SignalR message (``[topic, data, utc]``, or the initial state) published."""
@@ -440,6 +471,7 @@ class _FeedClient:
 
         if isinstance(msg, CompletionMessage):
             self.subscribed = True
+            self.last_message = time.monotonic()
             for topic, data in (msg.result or {}).items():
                 try:
                     topic, decoded, _ = feed_message(topic, data, "")
