@@ -57,7 +57,22 @@ def land(settings, topics: list[str], group: str) -> list[tuple]:
 def test_dropped_5_times_and_stalled_twice_lands_exactly_the_rows_of_a_replay(
         kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server, recorded,
         f1_account):
-    messages = recorded_messages(recorded, *WINDOW_MS)
+    _same_rows_as_a_replay(kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server,
+                           recorded, f1_account, WINDOW_MS)
+
+
+@pytest.mark.chaos
+@pytest.mark.integration
+def test_whole_race_dropped_and_stalled_lands_exactly_the_rows_of_a_replay(
+        kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server, recorded,
+        f1_account):
+    _same_rows_as_a_replay(kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server,
+                           recorded, f1_account, (0, None))
+
+
+def _same_rows_as_a_replay(kafka_settings, fastf1_offline, topic_name, tmp_path, feed_server,
+                           recorded, f1_account, window) -> None:
+    messages = recorded_messages(recorded, *window)
     n = len(messages)
     server = feed_server(messages, speed=0, token=f1_account,
                          drops=[n * i // 8 for i in range(1, 6)],
@@ -71,8 +86,8 @@ def test_dropped_5_times_and_stalled_twice_lands_exactly_the_rows_of_a_replay(
     assert server.done and summary.updates == n and summary.dead_letters == 0
     played = live_settings(kafka_settings, fastf1_offline, f"{topic_name}replay-",
                            tmp_path / "r")
-    replayed = replay(played, ReplayRequest(2018, 4, "R", speed=0, start_ms=WINDOW_MS[0],
-                                            duration_ms=WINDOW_MS[1]))
+    replayed = replay(played, ReplayRequest(2018, 4, "R", speed=0, start_ms=window[0],
+                                            duration_ms=window[1]))
     assert summary.messages == replayed.messages
     live_rows = land(live, list(summary.topics), f"{topic_name}live-lake")
     replay_rows = land(played, list(replayed.topics), f"{topic_name}replay-lake")
