@@ -292,9 +292,6 @@ def _session_once(client: _FeedClient, options: LiveOptions,
     connected_by = time.monotonic() + options.connect_timeout_s
     while thread.is_alive():
         thread.join(0.1)
-        if client.refused is not None:
-            client.abort()
-            raise FeedRefused(client.refused)
         if errors:
             break
         if not client.connected:
@@ -394,7 +391,6 @@ class _FeedClient:
         self.closed = False
         self.busy = False
         self.last_message = time.monotonic()  # end of the newest message published
-        self.refused: str | None = None
         self.sign_in_error: str | None = None
         self.last_frame = time.monotonic()
         self.messages = 0
