@@ -40,6 +40,10 @@ from f1pipe.sources.schedule import SessionRef
 from f1pipe.sources.telemetry import telemetry_payloads
 
 log = logging.getLogger(__name__)
+# FastF1's client logs here; its supervisor's "Timeout - received no data" is how
+# :meth:`_FeedClient.abort` ends it, not news for the user.
+fastf1_log = logging.getLogger(f"{__name__}.fastf1")
+fastf1_log.addFilter(lambda record: not record.getMessage().startswith("Timeout - "))
 
 SOURCE = f"fastf1-signalr/{fastf1.__version__}"
 # A session counts as possibly live from this long before its scheduled start (the feed
@@ -381,7 +385,7 @@ class _FeedClient:
         # FastF1's own supervisor (which ends its client after ``timeout`` s without data)
         # is off: publishing a message can take longer than the feed's silence (a new Kafka
         # topic...), so silence is told by :func:`_session_once`, not by FastF1.
-        self.client = Client(os.devnull, timeout=0, logger=log, no_auth=options.no_auth)
+        self.client = Client(os.devnull, timeout=0, logger=fastf1_log, no_auth=options.no_auth)
         if options.url:
             self.client._connection_url = options.url.replace("http", "ws", 1)
             self.client._negotiate_url = options.url.rstrip("/") + "/negotiate"
