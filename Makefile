@@ -115,7 +115,8 @@ CHAOS_LAPS ?= 50000
 chaos: setup
 	$(BIN)/f1pipe stack fetch
 	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) \
-	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) $(BIN)/python -m pytest -m chaos -s
+	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) F1PIPE_CHAOS_LIVE_WINDOW=race \
+	  $(BIN)/python -m pytest -m chaos -s
 
 # A 3-broker KRaft cluster: a broker, then the controller quorum's leader, killed with
 # SIGKILL mid-race (2018 Azerbaijan GP + 200k synthetic laps; make test runs it with 20k).

@@ -49,10 +49,14 @@ class Sizes:
     latency_s: float  # per offered load
     rates: tuple[int, int] = (100, 1_000)
     cluster: int = 500_000  # the 3-node cluster step: messages per producer / consumer run
+    telemetry_s: float = 30.0  # the telemetry step: seconds of feed per scale
+    # (x race scale (20 cars x 4 Hz x 2 streams), lake flush interval in s)
+    telemetry_runs: tuple[tuple[float, float], ...] = ((1.0, 0.25), (10.0, 0.25), (10.0, 1.0))
 
 
 FULL = Sizes(1_000_000, 50_000, 100_000, (10_000, 100_000, 1_000_000), 30.0)
-QUICK = Sizes(10_000, 2_000, 3_000, (1_000, 3_000, 10_000), 5.0, cluster=20_000)
+QUICK = Sizes(10_000, 2_000, 3_000, (1_000, 3_000, 10_000), 5.0, cluster=20_000,
+              telemetry_s=10.0)
 
 
 class Run:
@@ -224,6 +228,15 @@ def bench_latency(run: Run) -> None:
                 count=result["published"])
 
 
+def bench_telemetry(run: Run) -> None:
+    for scale, flush_s in run.sizes.telemetry_runs:
+        result = run.worker("telemetry", scale=scale, seconds=run.sizes.telemetry_s,
+                            flush_s=flush_s,
+                            scratch=str(run.scratch / f"telemetry-{scale:g}x-{flush_s:g}s"))
+        run.add("telemetry", f"feed -> live -> DuckDB telemetry, {scale:g}x race, "
+                f"flush {flush_s:g} s", result, count=result["rows_landed"])
+
+
 def _peak_rss(proc: subprocess.Popen) -> float:
     """Wait for ``proc``; returns its highest resident set size seen, in MiB."""
     peak = 0
@@ -277,7 +290,8 @@ def write_results(info: dict, figures: list[dict], mode: str) -> Path:
 
 
 STEPS = {"producer": bench_producer, "consumer": bench_consumer, "scale": bench_scale,
-         "load": bench_load, "latency": bench_latency, "cluster": bench_cluster}
+         "load": bench_load, "latency": bench_latency, "telemetry": bench_telemetry,
+         "cluster": bench_cluster}
 
 
 def main() -> None:

@@ -83,9 +83,18 @@ def latency(args: dict) -> dict:
                    args["scratch"])
 
 
+def telemetry(args: dict) -> dict:
+    """Synthetic car telemetry through live -> Kafka -> lake -> DuckDB (see
+    :mod:`bench.telemetry`)."""
+    from bench.telemetry import measure
+
+    return measure(load_settings(), args["scale"], args["seconds"], args["scratch"],
+                   args["flush_s"])
+
+
 WORKERS: dict[str, Callable[[dict], dict]] = {
     "consume": consume, "consume_member": consume_member, "baseline": baseline, "load": load,
-    "latency": latency,
+    "latency": latency, "telemetry": telemetry,
 }
 
 

@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.fastf1",
     "tests.fixtures.s3",
     "tests.fixtures.snowflake",
+    "tests.fixtures.signalr",
 ]
 
 

@@ -601,7 +601,10 @@ def live_command(
     no_auth: bool = typer.Option(False, "--no-auth", help="Connect without an F1 TV account."),
     silence_timeout: str = typer.Option("60s", help="Stop when the feed sends nothing this "
                                                     "long."),
-    max_retries: int = typer.Option(5, help="Reconnections after a failure, with backoff."),
+    heartbeat_timeout: str = typer.Option("30s", help="Reconnect when the feed sends nothing, "
+                                                      "not even a ping, this long."),
+    max_retries: int = typer.Option(5, help="Reconnections in a row without data before "
+                                            "giving up (with backoff)."),
     url: str = typer.Option(None, hidden=True, help="Feed address (tests)."),
 ) -> None:
     """Publish F1's live-timing feed (or a recording of it) to Kafka as it arrives."""
@@ -614,7 +617,9 @@ def live_command(
     else:
         options = LiveOptions(no_auth=no_auth, max_retries=max_retries, url=url,
                               silence_timeout_s=parse_duration_s(silence_timeout,
-                                                                 "--silence-timeout"))
+                                                                 "--silence-timeout"),
+                              heartbeat_timeout_s=parse_duration_s(heartbeat_timeout,
+                                                                   "--heartbeat-timeout"))
         summary = run_live(cfg, ref, options, on_event=lambda line: console.print(
             line, highlight=False, markup=False))
     console.print(f"{summary.ref.label}: {summary.updates:,} updates published as "

@@ -360,6 +360,48 @@ class LiveUpdateV1(Payload):
     data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
 
 
+class CarDataV1(Payload):
+    """One car telemetry sample of one car (the feed's ``CarData.z``, ~4 Hz per car), as
+    OpenF1's ``car_data``; ``time_utc`` is the sample's own time stamp."""
+
+    schema_name: ClassVar[str] = "car_data"
+    schema_version: ClassVar[int] = 1
+    key_fields: ClassVar[tuple[str, ...]] = (
+        "season", "round", "session", "driver_number", "time_utc",
+    )
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:4]
+
+    driver_number: DriverNumber
+    time_utc: UtcTimestamp  # ISO 8601, UTC, of the sample
+    session_time_ms: int | None = None  # of the feed update carrying it
+    speed_kmh: Annotated[int, Field(ge=0, le=500)] | None = None
+    rpm: Annotated[int, Field(ge=0, le=25_000)] | None = None
+    n_gear: Annotated[int, Field(ge=0, le=9)] | None = None
+    throttle_pct: Annotated[int, Field(ge=0, le=255)] | None = None  # 0-100; 104 = n/a
+    brake: Annotated[int, Field(ge=0, le=255)] | None = None  # 0 off, 100 (or 1) on
+    drs: Annotated[int, Field(ge=0, le=255)] | None = None  # 0/1 off, 8 eligible, 10-14 open
+
+
+class LocationV1(Payload):
+    """One position sample of one car on the track (the feed's ``Position.z``, ~4 Hz per
+    car), as OpenF1's ``location``; coordinates in decimetres (1/10 m), as the feed has them."""
+
+    schema_name: ClassVar[str] = "location"
+    schema_version: ClassVar[int] = 1
+    key_fields: ClassVar[tuple[str, ...]] = (
+        "season", "round", "session", "driver_number", "time_utc",
+    )
+    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:4]
+
+    driver_number: DriverNumber
+    time_utc: UtcTimestamp  # ISO 8601, UTC, of the sample
+    session_time_ms: int | None = None  # of the feed update carrying it
+    x_dm: int | None = None
+    y_dm: int | None = None
+    z_dm: int | None = None
+    status: str | None = None  # "OnTrack", "OffTrack"
+
+
 def feed_page(feed_topic: str) -> str:
     """The snake-case name of a feed topic, as FastF1 names its page and f1pipe its Kafka
     topic: ``"TimingData"`` -> ``"timing_data"``, ``"CarData.z"`` -> ``"car_data"``."""
@@ -394,6 +436,8 @@ class TowerRow(BaseModel):
     pit_out: bool | None = None
     retired: bool | None = None  # retired, or stopped on track
     stopped: bool | None = None
+    speed_kmh: int | None = None  # newest car telemetry sample (CarData.z), when there is one
+    drs: int | None = None  # its DRS channel: 0/1 off, 8 eligible, 10, 12, 14 open
 
 
 class LiveTimingSnapshotV1(TowerRow, Payload):
@@ -426,6 +470,9 @@ class Dataset:
     raw_table: str  # warehouse table of every landed record, as JSON
     model_table: str  # warehouse table of the facts, one row per natural key
     origin: str  # "fastf1" (produce), "live" (replay / live feed) or "tower" (snapshots)
+    # The lake objects' format; None: the lake consumer's (``--format``, JSON lines by
+    # default). The telemetry is the volume: Parquet.
+    lake_format: str | None = None
 
 
 DATASETS: tuple[Dataset, ...] = (
@@ -439,6 +486,10 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("live_updates", LiveUpdateV1, "live.*", "raw_live_updates", "live_updates", "live"),
     Dataset("live_timing", LiveTimingSnapshotV1, "live_timing", "raw_live_timing",
             "live_timing", "tower"),
+    Dataset("car_data", CarDataV1, "car_data", "raw_car_data", "car_data", "live",
+            lake_format="parquet"),
+    Dataset("location", LocationV1, "location", "raw_location", "location", "live",
+            lake_format="parquet"),
 )
 BY_NAME: dict[str, Dataset] = {d.name: d for d in DATASETS}
 BY_SCHEMA: dict[tuple[str, int], type[Payload]] = {

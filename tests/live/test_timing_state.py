@@ -84,3 +84,26 @@ def test_recorded_2018_race_marks_the_seven_others_retired(final_state_2018_r4):
         ["BOT", "GRO", "VER", "RIC", "HUL", "OCO", "SIR"])
     assert {r.status for r in out} == {"retired"}
     assert final_state_2018_r4.lap == (51, 51)
+
+
+def test_car_data_gives_each_driver_his_newest_speed_and_drs():
+    from rich.console import Console
+
+    from f1pipe.live.tower_view import render_tower
+
+    state = TimingState()
+    state.apply("DriverList", {"44": {"Tla": "HAM"}, "7": {"Tla": "RAI"}}, 0)
+    state.apply("CarData.z", {"Entries": [
+        {"Utc": "2018-04-29T12:30:00Z", "Cars": {"44": {"Channels": {"2": 250, "45": 8}}}},
+        {"Utc": "2018-04-29T12:30:00.25Z", "Cars": {"44": {"Channels": {"2": 262, "45": 12}},
+                                                      "7": {"Channels": {"2": 199}}}}]}, 1000)
+
+    rows = {r.abbreviation: r for r in state.rows()}
+    assert (rows["HAM"].speed_kmh, rows["HAM"].drs) == (262, 12)
+    assert (rows["RAI"].speed_kmh, rows["RAI"].drs) == (199, None)
+    assert "CarData.z" not in state.session  # samples are per car, not session-wide
+    console = Console(width=200, record=True)
+    console.print(render_tower("2018 round 4 R", state, width=200))
+    text = console.export_text()
+    ham = next(line for line in text.splitlines() if "HAM" in line)
+    assert "262" in ham and "open" in ham

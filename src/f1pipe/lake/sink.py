@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from f1pipe.errors import F1PipeError
 from f1pipe.lake.naming import UnsafeNameError, object_name
 from f1pipe.lake.records import LakeRecord, check_file_format, encode
+from f1pipe.schemas import DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +105,16 @@ class BatchingSink(Sink):
         return names
 
     def write(self, batch: list[LakeRecord]) -> list[str]:
-        """Store one partition's batch as one object per group; returns the object names."""
+        """Store one partition's batch as one object per group; returns the object names.
+
+        The format is the records' dataset's (``Dataset.lake_format``: Parquet for the
+        telemetry), else the sink's."""
         names = []
         for records in split_by_group(batch):
             first = records[0]
-            name = object_name(first.topic, first.partition, first.offset, first.group, self.fmt)
-            self._put_with_retry(name, encode(records, self.fmt))
+            fmt = lake_format(first.payload) or self.fmt
+            name = object_name(first.topic, first.partition, first.offset, first.group, fmt)
+            self._put_with_retry(name, encode(records, fmt))
             names.append(name)
         return names
 
@@ -130,6 +135,14 @@ class BatchingSink(Sink):
                 log.warning("storing %s failed (%s); retrying in %.2f s",
                             self.location(name), reason, delay)
                 self._sleep(delay)
+
+
+_LAKE_FORMATS = {d.schema: d.lake_format for d in DATASETS}
+
+
+def lake_format(payload) -> str | None:
+    """The lake format the payload's dataset declares (None: the sink's own)."""
+    return _LAKE_FORMATS.get(type(payload))
 
 
 def split_by_group(batch: list[LakeRecord]) -> list[list[LakeRecord]]:

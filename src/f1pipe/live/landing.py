@@ -18,9 +18,10 @@ from pathlib import Path
 from f1pipe.config import Settings
 from f1pipe.errors import ConfigError, F1PipeError
 from f1pipe.kafka.consumer import ConsumeOptions, ConsumeSummary, LakeConsumer
-from f1pipe.kafka.topics import ensure_topics, live_topic, snapshot_topic
+from f1pipe.kafka.topics import ensure_topics, live_topic, snapshot_topic, topic_for
 from f1pipe.lake import open_sink
 from f1pipe.sources.live_timing import FEED_TOPICS
+from f1pipe.sources.telemetry import TELEMETRY_TOPICS
 from f1pipe.warehouse import load
 from f1pipe.warehouse.loader import LoadSummary
 
@@ -30,8 +31,11 @@ log = logging.getLogger(__name__)
 
 
 def landing_topics(settings: Settings) -> list[str]:
-    """Every live feed topic FastF1 knows, plus the tower's snapshot topic."""
-    return [live_topic(t, settings) for t in FEED_TOPICS.values()] + [snapshot_topic(settings)]
+    """Every live feed topic FastF1 knows, the telemetry datasets' topics (``car_data``,
+    ``location``), plus the tower's snapshot topic."""
+    telemetry = [topic_for(name, settings) for name, *_ in TELEMETRY_TOPICS.values()]
+    return ([live_topic(t, settings) for t in FEED_TOPICS.values()] + telemetry
+            + [snapshot_topic(settings)])
 
 
 @dataclass(frozen=True)

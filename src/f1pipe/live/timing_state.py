@@ -106,6 +106,14 @@ class TimingState:
             for number, entry in data["Lines"].items():
                 self._merge_driver(number, DRIVER_TOPICS[feed_topic], entry)
             rest = {k: v for k, v in data.items() if k != "Lines"}
+        elif feed_topic == "CarData.z":  # each car's newest sample: speed, DRS...
+            entries = data.get("Entries")
+            for entry in entries if isinstance(entries, list) else []:
+                cars = entry.get("Cars") if isinstance(entry, dict) else None
+                for number, car in (cars or {}).items() if isinstance(cars, dict) else ():
+                    if isinstance(car, dict) and isinstance(car.get("Channels"), dict):
+                        self._merge_driver(number, "car", car["Channels"])
+            rest = {}
         elif feed_topic == "DriverList":
             for number, entry in data.items():
                 if number.isdigit():
@@ -126,6 +134,7 @@ class TimingState:
         """The tower row of driver ``number`` as the updates so far describe it."""
         parts = self.drivers.get(number, {})
         timing, app, info = parts.get("timing", {}), parts.get("app", {}), parts.get("info", {})
+        car = parts.get("car", {})
         sectors = [s.get("Value") if isinstance(s, dict) else None
                    for s in as_list(timing.get("Sectors"))] + [None] * 3
         stints = [s for s in as_list(app.get("Stints")) if isinstance(s, dict)]
@@ -157,6 +166,8 @@ class TimingState:
             retired=_bool(timing.get("Retired")) or _bool(timing.get("Stopped")),
             stopped=_bool(timing.get("Stopped")),
             knocked_out=_bool(timing.get("KnockedOut")),
+            speed_kmh=_int(car.get("2")),
+            drs=_int(car.get("45")),
         )
 
     def rows(self) -> list[DriverRow]:

@@ -29,7 +29,10 @@ OPTIONAL_COLUMNS = ("Team", "S1", "S2", "S3")
 COLUMNS = (("P", "right"), ("No", "right"), ("Driver", "left"), ("Team", "left"),
            ("Gap", "right"), ("Int", "right"), ("Laps", "right"), ("Last", "right"),
            ("Best", "right"), ("S1", "right"), ("S2", "right"), ("S3", "right"),
-           ("Tyre", "left"), ("Pits", "right"), ("Status", "left"))
+           ("Tyre", "left"), ("Pits", "right"), ("km/h", "right"), ("DRS", "left"),
+           ("Status", "left"))
+DRS_OPEN = frozenset({10, 12, 14})
+DRS_ELIGIBLE = 8
 
 
 def render_tower(label: str, state: TimingState, width: int = FULL_WIDTH) -> Table:
@@ -57,7 +60,15 @@ def _cells(row: DriverRow) -> list[str]:
             (row.team_name or "")[:14], row.gap_to_leader or "", row.interval_ahead or "",
             str(row.laps or ""), *(format_lap_time(ms) for ms in (
                 row.last_lap_ms, row.best_lap_ms, row.sector1_ms, row.sector2_ms, row.sector3_ms)),
-            _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""), row.status]
+            _tyre(row), str(row.pit_stops if row.pit_stops is not None else ""),
+            "" if row.speed_kmh is None else str(row.speed_kmh), _drs(row.drs), row.status]
+
+
+def _drs(code: int | None) -> str:
+    """The DRS channel as the tower shows it: ``open``, ``elig`` (within a second) or blank."""
+    if code in DRS_OPEN:
+        return "[green]open[/green]"
+    return "elig" if code == DRS_ELIGIBLE else ""
 
 
 def session_label(key: tuple[int, int, str]) -> str:

@@ -1,0 +1,81 @@
+"""Car telemetry and positions from the feed's ``CarData.z`` and ``Position.z`` updates.
+
+A decoded ``CarData.z`` update holds ``Entries``, each a UTC time stamp and the channels of
+every car (``"0"`` rpm, ``"2"`` speed km/h, ``"3"`` gear, ``"4"`` throttle %, ``"5"`` brake,
+``"45"`` DRS); a ``Position.z`` update holds ``Position``, each a time stamp and every car's
+``X``, ``Y``, ``Z`` (decimetres) and ``Status``. Each car's sample becomes one
+:class:`~f1pipe.schemas.CarDataV1` / :class:`~f1pipe.schemas.LocationV1` payload (OpenF1's
+``car_data`` and ``location``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from f1pipe.schemas import CarDataV1, LocationV1, Payload
+from f1pipe.sources.live_timing import FeedUpdate
+from f1pipe.sources.schedule import SessionRef
+from f1pipe.times import parse_utc
+
+CAR_CHANNELS = {"0": "rpm", "2": "speed_kmh", "3": "n_gear", "4": "throttle_pct",
+                "5": "brake", "45": "drs"}
+POSITION_FIELDS = {"X": "x_dm", "Y": "y_dm", "Z": "z_dm", "Status": "status"}
+# feed topic -> (dataset name, list of samples in the update, time stamp key, cars key)
+TELEMETRY_TOPICS = {"CarData.z": ("car_data", "Entries", "Utc", "Cars"),
+                    "Position.z": ("location", "Position", "Timestamp", "Entries")}
+
+
+def telemetry_payloads(ref: SessionRef, update: FeedUpdate
+                       ) -> tuple[list[Payload], list[tuple[str, str]]]:
+    """The per-car samples of a ``CarData.z`` / ``Position.z`` update (none for another
+    topic), and the samples that are not valid as ``(JSON text, one-line reason)``."""
+    spec = TELEMETRY_TOPICS.get(update.feed_topic)
+    if spec is None:
+        return [], []
+    payloads, bad = [], []
+    for raw in _samples(update.data, *spec[1:]):
+        try:
+            payloads.append(_payload(ref, update, raw))
+        except (ValueError, ValidationError, TypeError) as exc:
+            bad.append((json.dumps(raw, default=str)[:2000], _reason(update.feed_topic, exc)))
+    return payloads, bad
+
+
+def _samples(data: dict[str, Any], list_key: str, stamp_key: str,
+             cars_key: str) -> Iterator[dict[str, Any]]:
+    entries = data.get(list_key)
+    for entry in entries if isinstance(entries, list) else []:
+        cars = entry.get(cars_key) if isinstance(entry, dict) else None
+        if not isinstance(cars, dict):
+            yield {"entry": entry}
+            continue
+        for number, values in cars.items():
+            yield {"driver": number, "utc": entry.get(stamp_key), "values": values}
+
+
+def _payload(ref: SessionRef, update: FeedUpdate, raw: dict[str, Any]) -> Payload:
+    if "entry" in raw:
+        raise ValueError("sample without cars")
+    when = parse_utc(raw["utc"], strict=True)
+    common = dict(season=ref.season, round=ref.round, session=ref.session,
+                  driver_number=int(raw["driver"]), session_time_ms=update.session_time_ms,
+                  time_utc=when.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    values = raw["values"] if isinstance(raw["values"], dict) else {}
+    if update.feed_topic == "CarData.z":
+        channels = values.get("Channels") if isinstance(values.get("Channels"), dict) else {}
+        return CarDataV1(**common, **{name: channels.get(ch) for ch, name in
+                                      CAR_CHANNELS.items()})
+    return LocationV1(**common, **{name: values.get(key) for key, name in
+                                   POSITION_FIELDS.items()})
+
+
+def _reason(feed_topic: str, exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return f"{feed_topic} sample: {where}: {err['msg']}"
+    return f"{feed_topic} sample: {' '.join(str(exc).split())[:200]}"
