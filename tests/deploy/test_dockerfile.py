@@ -56,3 +56,9 @@ def test_runtime_stage_is_slim_non_root_with_the_cli_as_entry_point():
     assert ("ENTRYPOINT", '["f1pipe"]') in runtime
     # no compiler or package manager cache in the image that runs
     assert not any(op == "RUN" and ("apt-get" in arg or "gcc" in arg) for op, arg in runtime)
+
+
+def test_build_context_leaves_out_virtualenvs_state_and_secrets():
+    ignored = (ROOT / "deploy" / "Dockerfile.dockerignore").read_text().split()
+    for pattern in (".venv*", ".state", ".env", ".git", "*.duckdb"):
+        assert pattern in ignored, pattern
