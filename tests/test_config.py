@@ -127,3 +127,27 @@ def test_msk_iam_token_without_credentials_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(ConfigError, match="^MSK IAM token for eu-west-1: .*instance profile"):
         msk_iam_token_callback("eu-west-1")("")
+
+
+def test_librdkafka_takes_the_msk_iam_settings_and_asks_for_a_token(monkeypatch,
+                                                                     aws_credentials):
+    """A real client built from the settings: librdkafka accepts them and calls the token
+    callback as it starts (nothing listens on the port: no connection is needed)."""
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+    from confluent_kafka.admin import AdminClient
+
+    from f1pipe.stack.ports import free_ports
+
+    signed = []
+    original = MSKAuthTokenProvider.generate_auth_token
+
+    def spy(region, *args, **kwargs):
+        signed.append(region)
+        return original(region, *args, **kwargs)
+
+    monkeypatch.setattr(MSKAuthTokenProvider, "generate_auth_token", spy)
+    monkeypatch.setenv("KAFKA_BROKER", f"127.0.0.1:{free_ports(1)[0]}")
+    monkeypatch.setenv("KAFKA_SASL_MECHANISM", "AWS_MSK_IAM")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    AdminClient(load_settings().kafka_client_config())
+    assert signed == ["eu-west-1"]
