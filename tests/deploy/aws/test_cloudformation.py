@@ -162,3 +162,24 @@ def test_user_data_installs_f1pipe_with_the_stacks_bucket(stack):
 def test_no_msk_cluster_unless_asked(stack):
     _, resources = stack
     assert "MskCluster" not in resources and "MskAccessPolicy" not in resources
+
+
+def test_msk_serverless_is_optional_iam_only_and_scoped():
+    """(On the template: moto's CloudFormation cannot create AWS::MSK::ServerlessCluster.)"""
+    resources = template()["Resources"]
+    for name in ("MskCluster", "MskSecurityGroup", "MskAccessPolicy"):
+        assert resources[name]["Condition"] == "MskServerless", name
+    cluster = resources["MskCluster"]["Properties"]
+    assert cluster["ClientAuthentication"] == {"Sasl": {"Iam": {"Enabled": True}}}
+    policy = resources["MskAccessPolicy"]["Properties"]
+    assert policy["RoleName"] == {"Ref": "InstanceRole"}
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements["ConnectToTheCluster"]["Resource"] == {"Fn::GetAtt": ["MskCluster", "Arn"]}
+    topics = statements["F1Topics"]["Resource"]["Fn::Sub"][0]
+    groups = statements["F1ConsumerGroups"]["Resource"]["Fn::Sub"][0]
+    assert topics.endswith(":topic/${Name}/${Uuid}/f1*")
+    assert groups.endswith(":group/${Name}/${Uuid}/f1pipe*")
+    ingress = resources["MskSecurityGroup"]["Properties"]["SecurityGroupIngress"]
+    assert ingress == [{"Description": "Kafka IAM from the instance", "IpProtocol": "tcp",
+                        "FromPort": 9098, "ToPort": 9098,
+                        "SourceSecurityGroupId": {"Ref": "InstanceSecurityGroup"}}]
