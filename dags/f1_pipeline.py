@@ -5,10 +5,18 @@ sprints) and some datasets; the check task judges the sessions this run produced
 is a thin call into ``f1pipe.pipeline`` and is idempotent: re-running a DAG run changes
 nothing in the warehouse. Settings (Kafka, lake, warehouse, Snowflake, FastF1 cache) come
 from the environment / ``.env`` exactly as for the ``f1pipe`` CLI.
+
+Schedule: manual runs (Trigger with parameters), and on race weekends every three hours from
+Friday to Sunday (UTC), so each session's results land within three hours of its end
+wherever the race is; a scheduled run loads the season of its date, whole (``round``
+empty): re-loading what is there changes nothing. ``F1PIPE_DAG_SCHEDULE`` replaces the cron
+(``none``: manual runs only). The DAG starts paused: unpause it in the UI or with
+``airflow dags unpause f1_pipeline``.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -19,6 +27,28 @@ from airflow.sdk import Param, dag, get_current_context, task
 DATASETS = ["results", "laps", "race_control", "weather", "track_status"]
 SESSIONS = ["R", "Q", "S", "SQ", "SS", "FP1", "FP2", "FP3"]
 
+# Race weekends: Friday to Sunday, every three hours (UTC), half past (sessions end on the hour
+# or half hour; FastF1's sources have the results within minutes).
+RACE_WEEKEND_CRON = "30 */3 * * 5,6,0"
+
+
+def dag_schedule() -> str | None:
+    """The DAG's cron: ``F1PIPE_DAG_SCHEDULE`` when set (``none``: manual runs only), else
+    :data:`RACE_WEEKEND_CRON`."""
+    value = os.environ.get("F1PIPE_DAG_SCHEDULE", RACE_WEEKEND_CRON).strip()
+    return None if value.lower() in ("", "none", "manual") else value
+
+
+def run_season(params: dict, context) -> int:
+    """The season to load: the ``season`` param of a manual run; for a scheduled run
+    (or an empty param) the year of the run's date."""
+    scheduled = str(context["dag_run"].run_type).lower().endswith("scheduled")
+    if params["season"] is not None and not scheduled:
+        return params["season"]
+    date = context.get("logical_date") or context["dag_run"].run_after
+    return date.year
+
+
 TASK_DEFAULTS = {
     "retries": 2,
     "retry_delay": timedelta(seconds=20),
@@ -28,15 +58,18 @@ TASK_DEFAULTS = {
 
 @dag(
     dag_id="f1_pipeline",
-    schedule=None,
+    schedule=dag_schedule(),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
+    max_active_runs=1,
+    is_paused_upon_creation=True,
     default_args=TASK_DEFAULTS,
     tags=["f1", "f1pipe"],
     doc_md=__doc__,
     params={
-        "season": Param(2024, type="integer", minimum=1950, maximum=2100,
-                        description="Championship year"),
+        "season": Param(2024, type=["null", "integer"], minimum=1950, maximum=2100,
+                        description="Championship year; empty for the year of the run's "
+                        "date (what scheduled runs use)"),
         "round": Param(None, type=["null", "integer"], minimum=1, maximum=30,
                        description="Round number; empty for the whole season"),
         "sessions": Param(["R", "S"], type="array", items={"type": "string", "enum": SESSIONS},
@@ -56,9 +89,11 @@ def f1_pipeline():
         from f1pipe.config import load_settings
         from f1pipe.pipeline import PipelineRequest, produce_step, produced_sessions
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
         request = PipelineRequest(
-            season=params["season"], round=params["round"], sessions=tuple(params["sessions"]),
+            season=run_season(params, context), round=params["round"],
+            sessions=tuple(params["sessions"]),
             datasets=tuple(params["datasets"]), allow_missing=params["allow_missing"],
         )
         produced = produce_step(load_settings(), request)

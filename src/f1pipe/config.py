@@ -15,7 +15,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from f1pipe.errors import ConfigError
@@ -25,6 +32,12 @@ KAFKA_LOG = logging.getLogger("f1pipe.librdkafka")
 # What librdkafka accepts for security.protocol and sasl.mechanism.
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI")
+# Amazon MSK's IAM access control, as the Java client names it: librdkafka's OAUTHBEARER
+# with a token presigned by AWS's MSK IAM signer from the instance's AWS credentials.
+MSK_IAM = "AWS_MSK_IAM"
+# Mechanisms that log in with KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD (Confluent Cloud:
+# PLAIN over SASL_SSL, the API key and secret).
+USER_PASSWORD_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def _env(*names: str) -> AliasChoices:
@@ -111,6 +124,14 @@ class Settings(BaseSettings):
     snowflake_schema: str = Field("PUBLIC", validation_alias=_env("SNOWFLAKE_SCHEMA"))
     snowflake_warehouse: str | None = Field(None, validation_alias=_env("SNOWFLAKE_WAREHOUSE"))
     snowflake_role: str | None = Field(None, validation_alias=_env("SNOWFLAKE_ROLE"))
+    # Key-pair authentication (instead of SNOWFLAKE_PASSWORD): a PEM PKCS#8 private key file,
+    # encrypted with SNOWFLAKE_PRIVATE_KEY_PASSPHRASE or not encrypted.
+    snowflake_private_key_path: Path | None = Field(
+        None, validation_alias=_env("SNOWFLAKE_PRIVATE_KEY_PATH")
+    )
+    snowflake_private_key_passphrase: SecretStr | None = Field(
+        None, validation_alias=_env("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE")
+    )
     snowflake_storage_integration: str | None = Field(
         None, validation_alias=_env("SNOWFLAKE_STORAGE_INTEGRATION")
     )
@@ -160,9 +181,30 @@ class Settings(BaseSettings):
     @field_validator("kafka_sasl_mechanism")
     @classmethod
     def _sasl_mechanism(cls, value: str | None) -> str | None:
-        if value and value.upper() not in SASL_MECHANISMS:
-            raise ValueError(f"expected one of {', '.join(SASL_MECHANISMS)}, got {value!r}")
+        choices = (*SASL_MECHANISMS, MSK_IAM)
+        if value and value.upper() not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
         return value.upper() if value else value
+
+    @model_validator(mode="after")
+    def _kafka_auth_fits_together(self) -> Settings:
+        """A SASL mechanism needs a SASL protocol (MSK IAM defaults to SASL_SSL), and a
+        user/password mechanism needs both; errors name the setting to fix."""
+        mechanism, protocol = self.kafka_sasl_mechanism, self.kafka_security_protocol
+        if mechanism == MSK_IAM and protocol is None:
+            self.kafka_security_protocol = protocol = "SASL_SSL"
+        if mechanism and protocol not in ("SASL_SSL", "SASL_PLAINTEXT"):
+            raise ValueError(_setting_error(
+                "KAFKA_SECURITY_PROTOCOL", f"KAFKA_SASL_MECHANISM={mechanism} needs SASL_SSL "
+                f"(or SASL_PLAINTEXT), got {protocol}"))
+        if mechanism in USER_PASSWORD_MECHANISMS:
+            for value, name in ((self.kafka_sasl_username, "KAFKA_SASL_USERNAME"),
+                                (self.kafka_sasl_password, "KAFKA_SASL_PASSWORD")):
+                if not value:
+                    raise ValueError(_setting_error(
+                        name, f"KAFKA_SASL_MECHANISM={mechanism} needs it (Confluent Cloud: "
+                        "the API key and secret)"))
+        return self
 
     @field_validator("lake")
     @classmethod
@@ -197,16 +239,41 @@ class Settings(BaseSettings):
     def kafka_client_config(self) -> dict:
         """librdkafka settings shared by producers, consumers and admin clients."""
         conf = {"bootstrap.servers": self.kafka_bootstrap, "logger": KAFKA_LOG}
+        msk_iam = self.kafka_sasl_mechanism == MSK_IAM
         optional = {
             "security.protocol": self.kafka_security_protocol,
-            "sasl.mechanism": self.kafka_sasl_mechanism,
+            "sasl.mechanism": "OAUTHBEARER" if msk_iam else self.kafka_sasl_mechanism,
             "sasl.username": self.kafka_sasl_username,
             "ssl.ca.location": self.kafka_ssl_ca_location,
         }
         conf.update({k: v for k, v in optional.items() if v})
         if self.kafka_sasl_password is not None:
             conf["sasl.password"] = self.kafka_sasl_password.get_secret_value()
+        if msk_iam:
+            conf["oauth_cb"] = msk_iam_token_callback(self.aws_region)
         return conf
+
+
+def msk_iam_token_callback(region: str):
+    """librdkafka's ``oauth_cb`` for Amazon MSK IAM: returns a callable giving
+    ``(token, expiry in seconds since the epoch)``, the token presigned locally by
+    ``aws-msk-iam-sasl-signer-python`` from the default AWS credentials (instance profile,
+    environment...). No network call: the broker checks the signature."""
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    def oauth_cb(_config: str | None) -> tuple[str, float]:
+        try:
+            token, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
+        except Exception as exc:  # botocore's NoCredentialsError and kin
+            raise ConfigError(f"MSK IAM token for {region}: {exc} (check the instance "
+                              "profile or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)") from None
+        return token, expiry_ms / 1000
+
+    return oauth_cb
+
+
+def _setting_error(name: str, message: str) -> str:
+    return f"@{name}: {message}"
 
 
 # Field name -> the environment variable a user sets, for error lines.
@@ -224,4 +291,6 @@ def load_settings(**overrides) -> Settings:
         field = str(err["loc"][0]) if err["loc"] else "?"
         name = _env_name(field) if field in Settings.model_fields else field
         msg = err["msg"].removeprefix("Value error, ")
+        if msg.startswith("@"):  # a check across settings names the one to fix itself
+            name, _, msg = msg[1:].partition(": ")
         raise ConfigError(f"bad setting {name}: {msg}") from None

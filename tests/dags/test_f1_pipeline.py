@@ -69,6 +69,33 @@ def test_dag_folder_imports_cleanly(airflow_env):
     assert parsed["dag_ids"] == ["f1_pipeline"]
 
 
+def describe(env: dict[str, str]) -> dict:
+    done = subprocess.run([sys.executable, str(RUNNER), "describe"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_dag_starts_paused_and_runs_on_race_weekends(airflow_env):
+    env = {k: v for k, v in airflow_env.items() if k != "F1PIPE_DAG_SCHEDULE"}
+    described = describe(env)
+    assert described["paused_at_creation"] is True
+    assert described["timetable"] == "CronTriggerTimetable"
+    assert described["cron"] == "30 */3 * * 5,6,0"  # Friday to Sunday, every three hours
+    assert described["max_active_runs"] == 1
+    assert described["default_season"] == 2024  # manual runs: as before
+    # a manual run loads its season; a scheduled one (or an empty season) its date's year
+    assert described["seasons"] == {"manual": 2018, "manual_empty": 2025, "scheduled": 2025}
+
+
+@pytest.mark.parametrize(("value", "timetable"), [("none", "NullTimetable"),
+                                                  ("0 22 * * 0", "CronTriggerTimetable")])
+def test_schedule_is_set_by_f1pipe_dag_schedule(airflow_env, value, timetable):
+    described = describe({**airflow_env, "F1PIPE_DAG_SCHEDULE": value})
+    assert described["timetable"] == timetable
+    assert described["cron"] == (None if value == "none" else value)
+
+
 @pytest.mark.integration
 def test_dag_runs_end_to_end_and_reruns_change_nothing(pipeline_env):
     confs = [

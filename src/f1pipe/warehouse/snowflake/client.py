@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import snowflake.connector
+from pydantic import SecretStr
 from snowflake.connector.errors import Error
 
 from f1pipe.config import Settings
@@ -16,14 +18,18 @@ from f1pipe.warehouse.snowflake import DIALECT
 from f1pipe.warehouse.snowflake import sql as sf
 from f1pipe.warehouse.snowflake.read_only import require_read_only
 
-REQUIRED = {"snowflake_account": "SNOWFLAKE_ACCOUNT", "snowflake_user": "SNOWFLAKE_USER",
-            "snowflake_password": "SNOWFLAKE_PASSWORD"}
+REQUIRED = {"snowflake_account": "SNOWFLAKE_ACCOUNT", "snowflake_user": "SNOWFLAKE_USER"}
 LOGIN_FAILED = 250001  # the connector's errno for a refused login
+KEY_SETTING = "SNOWFLAKE_PRIVATE_KEY_PATH"
 
 
 def connect_kwargs(settings: Settings) -> dict[str, Any]:
-    """Arguments of ``snowflake.connector.connect`` from the settings (password unwrapped)."""
+    """Arguments of ``snowflake.connector.connect`` from the settings: the password
+    unwrapped, or, with ``SNOWFLAKE_PRIVATE_KEY_PATH``, the private key as DER bytes (the
+    connector then logs in with key-pair authentication)."""
     missing = [env for field, env in REQUIRED.items() if not getattr(settings, field)]
+    if not settings.snowflake_private_key_path and not settings.snowflake_password:
+        missing.append(f"SNOWFLAKE_PASSWORD (or {KEY_SETTING})")
     if missing:
         raise ConfigError(f"warehouse snowflake needs {', '.join(missing)}: set them in .env")
     optional = {
@@ -33,10 +39,15 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
         "port": settings.snowflake_port,
         "protocol": settings.snowflake_protocol,
     }
+    if settings.snowflake_private_key_path:
+        secret = {"private_key": private_key_der(settings.snowflake_private_key_path,
+                                                 settings.snowflake_private_key_passphrase)}
+    else:
+        secret = {"password": settings.snowflake_password.get_secret_value()}
     return {
         "account": settings.snowflake_account,
         "user": settings.snowflake_user,
-        "password": settings.snowflake_password.get_secret_value(),
+        **secret,
         "database": settings.snowflake_database,
         "schema": settings.snowflake_schema,
         "login_timeout": 30,
@@ -44,12 +55,40 @@ def connect_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+def private_key_der(path: Path, passphrase: SecretStr | None) -> bytes:
+    """The PEM private key at ``path`` (decrypted with ``passphrase`` when given) as
+    unencrypted PKCS#8 DER bytes, what the connector's ``private_key`` takes. A missing,
+    unreadable or garbled file raises a one-line :class:`ConfigError` naming the setting."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        pem = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"bad setting {KEY_SETTING}: cannot read {path}: "
+                          f"{exc.strerror or exc}") from None
+    secret = passphrase.get_secret_value().encode() if passphrase else None
+    try:
+        key = serialization.load_pem_private_key(pem, password=secret)
+    except TypeError:  # encrypted without a passphrase, or a passphrase for a clear key
+        raise ConfigError(
+            f"bad setting {KEY_SETTING}: {path} is "
+            + ("not encrypted: unset SNOWFLAKE_PRIVATE_KEY_PASSPHRASE" if secret
+               else "encrypted: set SNOWFLAKE_PRIVATE_KEY_PASSPHRASE")) from None
+    except ValueError:
+        raise ConfigError(
+            f"bad setting {KEY_SETTING}: {path} is not a PEM private key"
+            + (" (or SNOWFLAKE_PRIVATE_KEY_PASSPHRASE is wrong)" if secret else "")) from None
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
 def _login_error(settings: Settings, exc: Error) -> F1PipeError:
     reason = _reason(exc)
-    if exc.errno == LOGIN_FAILED or "password" in reason.lower():
+    if exc.errno == LOGIN_FAILED or any(w in reason.lower() for w in ("password", "jwt")):
         return F1PipeError(
             f"Snowflake login failed for user {settings.snowflake_user} on account "
-            f"{settings.snowflake_account}: {reason} (check SNOWFLAKE_USER / SNOWFLAKE_PASSWORD)"
+            f"{settings.snowflake_account}: {reason} (check SNOWFLAKE_USER / "
+            f"{KEY_SETTING if settings.snowflake_private_key_path else 'SNOWFLAKE_PASSWORD'})"
         )
     return F1PipeError(f"cannot connect to Snowflake account {settings.snowflake_account}: "
                        f"{reason} (check SNOWFLAKE_ACCOUNT)")
