@@ -80,7 +80,7 @@ browser:
 
 test: setup-test lint browser
 	$(BIN)/f1pipe stack fetch
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 test-unit: setup-test
 	$(BIN)/python -m pytest -m "not integration"
