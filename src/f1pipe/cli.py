@@ -106,13 +106,16 @@ def stack_down() -> None:
 @stack_app.command("status")
 def stack_status() -> None:
     """Each node of the local Kafka stack (where, pid, since when, partitions led), the
-    controller quorum's leader, and under-replicated partitions; exit 3 if none runs."""
+    controller quorum's leader, and under-replicated partitions; exit 1 if a node is down,
+    the cluster does not answer or a partition is under-replicated or offline; exit 3 if
+    none runs."""
     from f1pipe.stack.cluster import running_clusters
 
     clusters = running_clusters(settings())
     if not clusters:
         typer.echo("kafka: not running")
         raise typer.Exit(3)
+    healthy = True
     for cluster in clusters:
         status = cluster.status()
         for node in status.nodes:
@@ -124,14 +127,18 @@ def stack_status() -> None:
             typer.echo(f"kafka: node {node.node_id} running at {info.bootstrap} (pid {info.pid})"
                        f" since {info.started_at}, leads {node.leaders} partition(s){lead}, "
                        f"data {info.data_dir}, log {info.log_file}")
+        healthy &= status.running == cluster.size and status.error is None
         if status.error:
             typer.echo(f"kafka: the cluster does not answer: {status.error}")
             continue
+        healthy &= not status.under_replicated and not status.offline
         typer.echo(f"kafka: {status.running}/{cluster.size} node(s) running, "
                    f"{status.partitions} partitions, {len(status.under_replicated)} "
                    f"under-replicated, {len(status.offline)} offline"
                    + (f": {', '.join(status.under_replicated[:10])}"
                       if status.under_replicated else ""))
+    if not healthy:
+        raise typer.Exit(1)
 
 
 # --- produce: FastF1 -> Kafka ----------------------------------------------------------------
@@ -664,8 +671,9 @@ def land_command(
                 "--group", options.group]
         args += ["--until-idle", until_idle] if until_idle else []
         pool = WorkerPool(args, workers - 1, first_index=2).start()
-    try:
-        consumed, loader = run_landing(cfg, options)
+    try:  # a worker that dies stops the landing: the command exits non-zero naming it
+        consumed, loader = run_landing(cfg, options,
+                                       failure=pool.failure if pool is not None else None)
     finally:
         if pool is not None:
             if until_idle is None:

@@ -80,6 +80,18 @@ class WorkerPool:
         return [WorkerResult(self.first_index + n, p.returncode, self._summary(n))
                 for n, p in enumerate(self.procs)]
 
+    def failure(self) -> str | None:
+        """One line naming the first worker that exited with an error while the pool was not
+        being stopped (a worker killed, a crash); None while all run or ended well."""
+        if self._stopping.is_set():
+            return None
+        for n, proc in enumerate(self.procs):
+            code = proc.poll()
+            if code not in (None, 0):
+                return (f"consumer worker {self.first_index + n} exited with status {code} "
+                        "(its error is printed above); the others were stopped")
+        return None
+
     def _wait_stopped(self) -> None:
         deadline = time.monotonic() + STOP_TIMEOUT_S
         for proc in self.procs:

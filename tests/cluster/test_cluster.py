@@ -151,6 +151,9 @@ def test_a_node_killed_mid_race_loses_and_duplicates_nothing(cluster, victim, fa
                 process.kill()
                 process.wait(30)
                 kills[victim] += 1
+                partial = run_cli("stack", "status", env=env)
+                assert partial.returncode == 1, partial.stdout + partial.stderr
+                assert f"node {killed}" in partial.stdout and "NOT RUNNING" in partial.stdout
             if n == 6:  # the node comes back while the rest flows
                 restart = threading.Thread(target=running.node(killed).up,
                                            kwargs={"timeout": 180, "log": lambda _: None})

@@ -57,3 +57,34 @@ def test_a_failing_worker_fails_the_command_naming_it(kafka_settings, topic_name
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: consumer worker ") and "exited with status 1" in last
     assert "do not exist" in done.stderr  # the worker's own line says why
+
+
+def test_land_stops_when_one_of_its_workers_dies(kafka_settings, topic_name, tmp_path):
+    """`f1pipe land --workers 2` runs until stopped: a worker killed under it ends the
+    landing at once with a line naming it, not at the next Ctrl-C."""
+    import time
+
+    import psutil
+
+    env = cli_env(kafka_settings, PYTHONWARNINGS="ignore", F1PIPE_TOPIC_PREFIX=f"{topic_name}.",
+                  F1PIPE_CONSUMER_GROUP=f"{topic_name}land", F1PIPE_LAKE=f"file://{tmp_path}/lake",
+                  F1PIPE_WAREHOUSE=f"duckdb:///{tmp_path}/f1.duckdb")
+    land = subprocess.Popen([sys.executable, "-m", "f1pipe.cli", "land", "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while not workers and time.monotonic() < deadline:
+            workers = [p for p in psutil.Process(land.pid).children()
+                       if "consume" in p.cmdline()]
+            time.sleep(0.2)
+        assert workers, "land started no worker"
+        time.sleep(2)  # the worker is up and consuming
+        workers[0].kill()
+        _, stderr = land.communicate(timeout=90)
+    finally:
+        if land.poll() is None:
+            land.kill()
+    assert land.returncode == 1, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: consumer worker 2 exited with status -9"), last

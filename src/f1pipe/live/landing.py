@@ -121,10 +121,13 @@ def lake_consumer(settings: Settings, topics: list[str], options: LandingOptions
 
 
 def run_landing(settings: Settings, options: LandingOptions,
-                on_load: Callable[[LoadSummary], None] | None = None
+                on_load: Callable[[LoadSummary], None] | None = None,
+                failure: Callable[[], str | None] | None = None
                 ) -> tuple[ConsumeSummary, LoaderLoop]:
     """Consume the live topics into the lake and load them until stopped (Ctrl-C) or idle.
 
+    ``failure``: polled every second (e.g. the other consumer processes of ``land
+    --workers``); a line from it stops the landing, which then raises it.
     Returns the consumer's summary and the loader loop (loads done, rows landed).
     """
     options.check()
@@ -138,14 +141,29 @@ def run_landing(settings: Settings, options: LandingOptions,
     thread = threading.Thread(target=catching(loader.run, "loader", errors,
                                               on_error=consumer.stop), daemon=True)
     thread.start()
+    done = threading.Event()
+    if failure is not None:
+        threading.Thread(target=_watch, args=(failure, done, errors, consumer.stop),
+                         daemon=True).start()
     try:
         summary = consumer.run()  # main thread: Ctrl-C / SIGTERM stop it cleanly
     finally:
+        done.set()
         loader.stop()
         thread.join()
     if errors:
         raise F1PipeError(errors[0])
     return summary, loader
+
+
+def _watch(failure: Callable[[], str | None], done: threading.Event, errors: list[str],
+           stop: Callable[[], None]) -> None:
+    while not done.wait(1.0):
+        reason = failure()
+        if reason:
+            errors.append(reason)
+            stop()
+            return
 
 
 def catching(work: Callable[[], object], name: str, errors: list[str],
