@@ -8,6 +8,13 @@ from rich.table import Table
 # (ratio name, f1pipe figure, reference figure); figures are matched by name prefix.
 RATIOS = [
     ("producer f1pipe/limit", "f1pipe producer", "kafka-producer-perf-test"),
+    ("producer f1pipe/quixstreams", "f1pipe producer", "quixstreams producer"),
+    ("producer f1pipe/plain loop", "f1pipe producer", "plain confluent-kafka producer"),
+    ("consume->folder f1pipe/quixstreams", "f1pipe consumer -> folder",
+     "quixstreams LocalFileSink"),
+    ("consume->folder f1pipe/plain loop", "f1pipe consumer -> folder",
+     "plain confluent-kafka loop -> folder"),
+    ("consume->S3 f1pipe/quixstreams", "f1pipe consumer -> S3", "quixstreams S3FileSink"),
     ("consume->folder f1pipe/limit", "f1pipe consumer -> folder", "kafka-consumer-perf-test"),
     ("consume->S3 f1pipe/limit", "f1pipe consumer -> S3", "kafka-consumer-perf-test"),
     ("consume->folder f1pipe/baseline", "f1pipe consumer -> folder",
