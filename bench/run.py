@@ -172,7 +172,7 @@ def bench_consumer(run: Run) -> None:
             "commit_every": LAKE_BATCH * run.svc.settings.topic_partitions,
             "flush_interval_s": FLUSH_S, "idle_s": IDLE_S}
     _peer_step(run, "consume", "quixstreams LocalFileSink -> folder", "quix_folder",
-               ".venv-bench", directory=str(run.scratch / "quix-lake"), **peer, sink="folder")
+               ".venv-bench", directory="quix_lake", **peer, sink="folder")
     _peer_step(run, "consume", "quixstreams S3FileSink -> S3", "quix_s3", ".venv-bench",
                bucket="bench", prefix="quix", **peer, sink="s3")
     _peer_step(run, "consume", "plain confluent-kafka loop -> folder (fsync, commit)",
@@ -193,7 +193,7 @@ def _peer_step(run: Run, hop: str, name: str, kind: str, venv: str, **args) -> N
     try:
         run.add(hop, name, run.peer(kind, venv, **args), count=args["count"], **extra)
     except RuntimeError as exc:
-        _say(f"{name} failed: {' '.join(str(exc).split())[:300]}")
+        _say(f"{name} failed: {' '.join(str(exc).split())[-600:]}")
 
 
 def bench_scale(run: Run) -> None:

@@ -139,20 +139,24 @@ def _post_init(timestamps: tuple[str, ...], session_typed: bool):
     the ISO UTC pattern already; ``fromisoformat`` refuses impossible dates (as the model's
     validator does). ``session_type`` is filled or checked as :class:`SessionTyped` does.
     Generated as straight-line code: it runs once per message."""
-    from f1pipe.schemas import session_type
+    from f1pipe.schemas import SESSION_TYPES, SPRINT_NAMED_SQ_UNTIL
 
     lines = ["def __post_init__(self):"]
     for name in timestamps:
         lines += [f"    v = self.{name}", "    if v is not None:", "        fromiso(v)"]
     if session_typed:
-        lines += ["    expected = session_type(self.session, self.season)",
+        # session_type(code, season), inlined: SQ until 2023 was the sprint
+        lines += ["    code = self.session",
+                  "    expected = 'sprint' if code == 'SQ' and self.season <= sprint_sq_until "
+                  "else types.get(code)",
                   "    if self.session_type is None:",
                   "        self.session_type = expected",
                   "    elif expected is not None and self.session_type != expected:",
                   "        raise ValueError('session_type does not match session')"]
     if len(lines) == 1:
         lines.append("    pass")
-    namespace = {"fromiso": datetime.fromisoformat, "session_type": session_type}
+    namespace = {"fromiso": datetime.fromisoformat, "types": SESSION_TYPES,
+                 "sprint_sq_until": SPRINT_NAMED_SQ_UNTIL}
     exec("\n".join(lines), namespace)  # noqa: S102 - code built above from field names
     return namespace["__post_init__"]
 

@@ -194,11 +194,19 @@ _KAFKA_TAIL = (b'%s,"kafka_topic":%s,"kafka_partition":%d,"kafka_offset":%d,'
                b'"kafka_timestamp":%d}\n')
 
 
+_HEADER_SCHEMAS: dict[bytes, type[Payload] | None] = {}
+
+
 def _header_schema(message: Message) -> type[Payload] | None:
+    """The schema the message's ``schema`` header names (only a hint: the message is
+    checked against it)."""
     for name, value in message.headers() or ():
         if name == codec.SCHEMA_HEADER and value:
-            schema, _, version = value.decode(errors="replace").partition("/")
-            return BY_SCHEMA.get((schema, int(version))) if version.isdigit() else None
+            if value not in _HEADER_SCHEMAS and len(_HEADER_SCHEMAS) < 64:
+                schema, _, version = value.decode(errors="replace").partition("/")
+                _HEADER_SCHEMAS[value] = (BY_SCHEMA.get((schema, int(version)))
+                                          if version.isdigit() else None)
+            return _HEADER_SCHEMAS.get(value)
     return None
 
 
