@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -314,7 +314,7 @@ def write_results(info: dict, figures: list[dict], mode: str) -> Path:
     ratios (a run of chosen steps never overwrites a whole run's file)."""
     info["figures"], info["ratios"] = figures, ratios(figures)
     RESULTS.mkdir(exist_ok=True)
-    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
+    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("" if mode == "full" else f"-{mode}")
     if info.get("steps"):
         name += "-" + "-".join(info["steps"])
     path = RESULTS / f"{name}.json"
@@ -332,9 +332,14 @@ def main() -> None:
                         "without the cluster step unless --steps names it)")
     parser.add_argument("--steps", help="comma-separated steps to run, e.g. cluster "
                         f"(default: all of {', '.join(STEPS)})")
+    parser.add_argument("--messages", type=int, help="messages of the producer, consumer and "
+                        "load hops (default: 1,000,000; --quick 10,000)")
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
     sizes = QUICK if mode == "quick" else FULL
+    if options.messages:
+        sizes = replace(sizes, messages=options.messages)
+        mode = f"{mode}-{options.messages}"
     steps = [STEPS[s.strip()] for s in options.steps.split(",")] if options.steps else \
         [step for name, step in STEPS.items() if mode == "full" or name != "cluster"]
     started = time.monotonic()
