@@ -60,6 +60,16 @@ $(AIRFLOW_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[airflow]'
 	@rm -f $(VENV)/.installed-airflow-* && touch $@
 
+# The benchmark's peer (quixstreams) in its own virtualenv: never in f1pipe's .venv.
+BENCH_VENV ?= .venv-bench
+BENCH_PACKAGES := quixstreams[s3]==3.28.1
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat constraints-bench.txt | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): constraints-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -c constraints-bench.txt '$(BENCH_PACKAGES)'
+	@rm -f $(BENCH_VENV)/.installed-* && touch $@
+
 $(DBT_STAMP): constraints-dbt.txt
 	@test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
 	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
@@ -116,10 +126,10 @@ stack-down: setup
 
 # Benchmarks (not tests: they record figures, never fail on a time). Each starts its own
 # broker and S3 server on free ports; results in bench/results/<date>.json.
-bench: setup-test
+bench: setup-test $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
-bench-quick: setup-test
+bench-quick: setup-test $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --quick
 
 # f1pipe serve: feed -> browser latency at replay speed 20, and the API's filtered-laps query.

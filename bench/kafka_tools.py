@@ -8,7 +8,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from f1pipe.kafka.producer import PRODUCER_CONFIG
+from f1pipe.kafka.producer import JAVA_SETTINGS, PRODUCER_CONFIG
 
 TOOLS_LOG_CONFIG = """status = warn
 appender.err.type = Console
@@ -35,10 +35,11 @@ def _java(libs: Path, scratch: Path, main: str, args: list[str]) -> str:
 
 def producer_perf(libs: Path, scratch: Path, bootstrap: str, topic: str, count: int,
                   payload_file: Path) -> dict:
-    """``kafka-producer-perf-test`` with f1pipe's producer settings and real lap payloads
+    """``kafka-producer-perf-test`` with f1pipe's producer settings (those Java takes,
+    batch size included) and real lap payloads
     (picked at random from ``payload_file``); returns records/s and MB/s."""
     props = [f"bootstrap.servers={bootstrap}",
-             *(f"{k}={str(v).lower()}" for k, v in PRODUCER_CONFIG.items() if k != "client.id")]
+             *(f"{k}={str(PRODUCER_CONFIG[k]).lower()}" for k in JAVA_SETTINGS)]
     out = _java(libs, scratch, "ProducerPerformance",
                 ["--topic", topic, "--num-records", str(count), "--throughput", "-1",
                  "--payload-file", str(payload_file), "--producer-props", *props])

@@ -8,6 +8,13 @@ from rich.table import Table
 # (ratio name, f1pipe figure, reference figure); figures are matched by name prefix.
 RATIOS = [
     ("producer f1pipe/limit", "f1pipe producer", "kafka-producer-perf-test"),
+    ("producer f1pipe/quixstreams", "f1pipe producer", "quixstreams producer"),
+    ("producer f1pipe/plain loop", "f1pipe producer", "plain confluent-kafka producer"),
+    ("consume->folder f1pipe/quixstreams", "f1pipe consumer -> folder",
+     "quixstreams LocalFileSink"),
+    ("consume->folder f1pipe/plain loop", "f1pipe consumer -> folder",
+     "plain confluent-kafka loop -> folder"),
+    ("consume->S3 f1pipe/quixstreams", "f1pipe consumer -> S3", "quixstreams S3FileSink"),
     ("consume->folder f1pipe/limit", "f1pipe consumer -> folder", "kafka-consumer-perf-test"),
     ("consume->S3 f1pipe/limit", "f1pipe consumer -> S3", "kafka-consumer-perf-test"),
     ("consume->folder f1pipe/baseline", "f1pipe consumer -> folder",
@@ -21,6 +28,15 @@ RATIOS = [
     ("cluster consumers 4/1 processes", "f1pipe consumer -> folder, 4 process",
      "f1pipe consumer -> folder, 1 process"),
 ]
+
+
+# The goals (ratio name -> at least this much); "furthest from its goal" is the
+# ratio with the smallest measured/goal.
+GOALS = {
+    "producer f1pipe/limit": 0.9, "producer f1pipe/quixstreams": 0.8,
+    "consume->folder f1pipe/quixstreams": 2.0, "consume->folder f1pipe/plain loop": 0.75,
+    "consume->S3 f1pipe/quixstreams": 2.0, "load->DuckDB f1pipe/limit": 0.4,
+}
 
 
 def _find(figures: list[dict], prefix: str) -> dict | None:
@@ -40,6 +56,10 @@ def ratios(figures: list[dict]) -> dict:
     return {
         "ratios": found,
         "furthest_from_limit": min(limits, key=limits.get) if limits else None,
+        "goals": {k: {"goal": g, "measured": found[k], "met": found[k] >= g}
+                  for k, g in GOALS.items() if k in found},
+        "furthest_from_goal": min((k for k in GOALS if k in found),
+                                  key=lambda k: found[k] / GOALS[k], default=None),
         "us_per_record_by_size": {f["count"]: round(1e6 / f["per_s"], 1) for f in scale},
     }
 
@@ -68,6 +88,10 @@ def print_table(info: dict) -> None:
     for name, value in summary["ratios"].items():
         console.print(f"  {name:34} {value:8.3f}")
     console.print(f"  furthest from its limit: {summary['furthest_from_limit']}")
+    for name, goal in summary.get("goals", {}).items():
+        console.print(f"  goal {name:34} >= {goal['goal']:<5} measured {goal['measured']:.3f}"
+                      f"  {'met' if goal['met'] else 'NOT met'}")
+    console.print(f"  furthest from its goal: {summary.get('furthest_from_goal')}")
     console.print(f"  consumer cost per record (µs) by size: {summary['us_per_record_by_size']}")
     for step, error in info.get("errors", {}).items():
         console.print(f"  [red]{step} failed[/red]: {error}", markup=True)

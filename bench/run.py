@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from bench.report import print_table, ratios
 from bench.services import Services, services
 from bench.synthetic import lap_file, read_messages
 from f1pipe.codec import key_of
-from f1pipe.kafka.producer import MessageProducer
+from f1pipe.kafka.producer import PRODUCER_CONFIG, MessageProducer
 from f1pipe.kafka.topics import ensure_topics
 
 BENCH = Path(__file__).resolve().parent
@@ -96,6 +96,23 @@ class Run:
                 raise RuntimeError(f"{kind} worker failed: {err.read().strip()[-1500:]}")
             return {**json.loads(out.read().strip().splitlines()[-1]), "peak_rss_mb": peak}
 
+    def peer(self, kind: str, venv: str = ".venv-bench", **args) -> dict:
+        """One run of :mod:`bench.peers` (quixstreams, plain confluent-kafka loops) under
+        ``venv``'s Python; returns its JSON line with its peak RSS."""
+        python = BENCH.parent / venv / "bin" / "python"
+        if not python.exists():
+            raise RuntimeError(f"{python} is missing: `make bench` builds it")
+        command = [str(python), str(BENCH / "peers.py"), kind, json.dumps(args)]
+        with (self.scratch / f"{kind}.out").open("w+") as out, \
+                (self.scratch / f"{kind}.err").open("w+") as err:
+            proc = subprocess.Popen(command, stdout=out, stderr=err, env=self.env(),
+                                    cwd=self.scratch)
+            peak = _peak_rss(proc)
+            out.seek(0), err.seek(0)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{kind} failed: {err.read().strip()[-1500:]}")
+            return {**json.loads(out.read().strip().splitlines()[-1]), "peak_rss_mb": peak}
+
     def folder(self, name: str) -> str:
         return f"file://{self.scratch / name}"
 
@@ -133,6 +150,15 @@ def bench_producer(run: Run) -> None:
     run.add("producer", "kafka-producer-perf-test (limit)", limit, count=n)
     run.add("producer", "f1pipe producer (idempotent, acks=all, zstd)",
             produce_f1pipe(run, LAP_TOPIC, n), count=n)
+    peer_config = {k: v for k, v in PRODUCER_CONFIG.items() if k != "client.id"}
+    for kind, name, venv in (
+            ("quix_produce", "quixstreams producer (pre-encoded bytes)", ".venv-bench"),
+            ("plain_produce", "plain confluent-kafka producer loop (pre-encoded)", ".venv")):
+        topic = f"bench.{kind}"
+        ensure_topics(run.svc.settings, [topic])
+        _peer_step(run, "producer", name, kind, venv, count=n, topic=topic,
+                   broker=run.svc.settings.kafka_broker, payloads=str(run.laps),
+                   producer=peer_config)
 
 
 def bench_consumer(run: Run) -> None:
@@ -146,12 +172,32 @@ def bench_consumer(run: Run) -> None:
         "consume", sink=run.folder("lake-main"), **options), count=n, sink="folder")
     run.add("consume", "f1pipe consumer -> S3", run.worker(
         "consume", sink="s3://bench/lake", **options), count=n, sink="s3")
+    peer = {"topic": LAP_TOPIC, "broker": run.svc.settings.kafka_broker, "count": n,
+            "commit_every": LAKE_BATCH * run.svc.settings.topic_partitions,
+            "flush_interval_s": FLUSH_S, "idle_s": IDLE_S}
+    _peer_step(run, "consume", "quixstreams LocalFileSink -> folder", "quix_folder",
+               ".venv-bench", directory="quix_lake", **peer, sink="folder")
+    _peer_step(run, "consume", "quixstreams S3FileSink -> S3", "quix_s3", ".venv-bench",
+               bucket="bench", prefix="quix", **peer, sink="s3")
+    _peer_step(run, "consume", "plain confluent-kafka loop -> folder (fsync, commit)",
+               "plain_folder", ".venv", directory=str(run.scratch / "plain-lake"),
+               batch_size=LAKE_BATCH, **peer, sink="folder")
     run.add("consume", "seed-style baseline -> folder", run.worker(
         "baseline", topic=LAP_TOPIC, sink=run.folder("seed"), count=n), count=n, sink="folder")
     small = run.sizes.seed_s3
     run.add("consume", f"seed-style baseline -> S3 (first {small:,} only)", run.worker(
         "baseline", topic=LAP_TOPIC, sink="s3://bench/seed", count=small),
         count=small, sink="s3", note=f"one PUT per 10 messages: measured on {small:,}")
+
+
+def _peer_step(run: Run, hop: str, name: str, kind: str, venv: str, **args) -> None:
+    """One peer's figure; a peer that fails is noted and the run goes on."""
+    sink = args.pop("sink", None)
+    extra = {"sink": sink} if sink else {}
+    try:
+        run.add(hop, name, run.peer(kind, venv, **args), count=args["count"], **extra)
+    except RuntimeError as exc:
+        _say(f"{name} failed: {' '.join(str(exc).split())[-600:]}")
 
 
 def bench_scale(run: Run) -> None:
@@ -281,7 +327,7 @@ def write_results(info: dict, figures: list[dict], mode: str) -> Path:
     ratios (a run of chosen steps never overwrites a whole run's file)."""
     info["figures"], info["ratios"] = figures, ratios(figures)
     RESULTS.mkdir(exist_ok=True)
-    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("-quick" if mode == "quick" else "")
+    name = datetime.now(UTC).strftime("%Y-%m-%d") + ("" if mode == "full" else f"-{mode}")
     if info.get("steps"):
         name += "-" + "-".join(info["steps"])
     path = RESULTS / f"{name}.json"
@@ -300,9 +346,14 @@ def main() -> None:
                         "without the cluster step unless --steps names it)")
     parser.add_argument("--steps", help="comma-separated steps to run, e.g. cluster "
                         f"(default: all of {', '.join(STEPS)})")
+    parser.add_argument("--messages", type=int, help="messages of the producer, consumer and "
+                        "load hops (default: 1,000,000; --quick 10,000)")
     options = parser.parse_args()
     mode = "quick" if options.quick else "full"
     sizes = QUICK if mode == "quick" else FULL
+    if options.messages:
+        sizes = replace(sizes, messages=options.messages)
+        mode = f"{mode}-{options.messages}"
     steps = [STEPS[s.strip()] for s in options.steps.split(",")] if options.steps else \
         [step for name, step in STEPS.items() if mode == "full" or name != "cluster"]
     started = time.monotonic()

@@ -32,9 +32,17 @@ def decode(raw: bytes | str) -> Any:
     return _decoder.decode(raw)
 
 
+_HEADERS: dict[tuple, tuple[str, bytes]] = {}
+
+
 def schema_header(message: dict) -> tuple[str, bytes]:
     """The ``schema`` header of a message: ``b"<name>/<version>"``."""
-    return SCHEMA_HEADER, f"{message['schema']['name']}/{message['schema']['version']}".encode()
+    ref = message["schema"]
+    key = (ref["name"], ref["version"])
+    header = _HEADERS.get(key)
+    if header is None:
+        header = _HEADERS[key] = (SCHEMA_HEADER, f"{key[0]}/{key[1]}".encode())
+    return header
 
 
 def keyed(payload: Payload, source: str, produced_at: datetime | None = None
@@ -49,3 +57,162 @@ def key_of(message: dict) -> str:
     schema = BY_SCHEMA[(message["schema"]["name"], message["schema"]["version"])]
     return "-".join("" if message.get(f) is None else str(message[f])
                     for f in schema.partition_key_fields)
+
+
+# --- The consumer's fast path: schemas checked in C (msgspec Structs generated from the
+# pydantic models of schemas.py, the one contract) --------------------------------------
+#
+# A Struct accepts a subset of what its model accepts (strict types, the same bounds), so a
+# message it takes is one the model takes, with the same values: the lake line is encoded
+# straight from it. Anything it refuses goes through the model (schemas.validate_message),
+# which accepts it or gives the one dead-letter reason, exactly as before.
+
+
+class Unsupported(TypeError):
+    """A field type the generated Structs do not cover (the model alone checks it)."""
+
+
+def _iso_pattern() -> str:
+    from f1pipe.schemas import _ISO_UTC
+
+    return f"^(?:{_ISO_UTC.pattern})\\Z"
+
+
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _field_type(annotation: Any, metadata: list) -> tuple[Any, bool]:
+    """The msgspec type of one model field, and whether it holds an ISO UTC timestamp."""
+    import types
+    import typing
+    from typing import Annotated, Literal
+
+    import annotated_types as at
+    from pydantic.fields import FieldInfo
+
+    from f1pipe import schemas
+
+    optional = False
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            raise Unsupported(annotation)
+        optional, annotation = True, args[0]
+    extra = list(metadata)
+    while typing.get_origin(annotation) is Annotated:
+        annotation, *more = typing.get_args(annotation)
+        for item in more:
+            extra.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+    if annotation not in (int, float, str, bool):
+        raise Unsupported(annotation)
+    base, meta, timestamp = annotation, {}, False
+    for item in extra:
+        if isinstance(item, (at.Ge, at.Le, at.Gt, at.Lt, at.MaxLen)):
+            name = type(item).__name__.lower().replace("maxlen", "max_length")
+            meta[name] = getattr(item, name)
+        elif getattr(item, "func", None) is schemas._session_code:
+            base = Literal[tuple(sorted(schemas.SESSION_CODES))]
+        elif getattr(item, "func", None) is schemas._iso_utc:
+            meta["pattern"], timestamp = _iso_pattern(), True
+        else:
+            raise Unsupported(item)
+    if base is int:
+        meta.setdefault("ge", schemas.INT64_MIN)
+        meta.setdefault("le", schemas.INT64_MAX)
+    elif base is float:
+        meta.setdefault("ge", -_FLOAT_MAX)
+        meta.setdefault("le", _FLOAT_MAX)
+    elif base is str:
+        meta["max_length"] = min(meta.get("max_length", schemas.STR_MAX_CHARS),
+                                 schemas.STR_MAX_CHARS)
+    typed = Annotated[base, msgspec.Meta(**meta)] if meta else base
+    return (typed | None if optional else typed), timestamp
+
+
+class _SchemaRef(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    version: int
+
+
+def _post_init(timestamps: tuple[str, ...], session_typed: bool):
+    """The Struct's ``__post_init__``: what its field types cannot say. Timestamps matched
+    the ISO UTC pattern already; ``fromisoformat`` refuses impossible dates (as the model's
+    validator does). ``session_type`` is filled or checked as :class:`SessionTyped` does.
+    Generated as straight-line code: it runs once per message."""
+    from f1pipe.schemas import SESSION_TYPES, SPRINT_NAMED_SQ_UNTIL
+
+    lines = ["def __post_init__(self):"]
+    for name in timestamps:
+        lines += [f"    v = self.{name}", "    if v is not None:", "        fromiso(v)"]
+    if session_typed:
+        # session_type(code, season), inlined: SQ until 2023 was the sprint
+        lines += ["    code = self.session",
+                  "    expected = 'sprint' if code == 'SQ' and self.season <= sprint_sq_until "
+                  "else types.get(code)",
+                  "    if self.session_type is None:",
+                  "        self.session_type = expected",
+                  "    elif expected is not None and self.session_type != expected:",
+                  "        raise ValueError('session_type does not match session')"]
+    if len(lines) == 1:
+        lines.append("    pass")
+    namespace = {"fromiso": datetime.fromisoformat, "types": SESSION_TYPES,
+                 "sprint_sq_until": SPRINT_NAMED_SQ_UNTIL}
+    exec("\n".join(lines), namespace)  # noqa: S102 - code built above from field names
+    return namespace["__post_init__"]
+
+
+def lake_struct(model: type) -> type | None:
+    """A msgspec Struct of a whole message of ``model`` (envelope, then the model's fields in
+    order), or None when a field type is not covered (the model alone checks those)."""
+    from typing import Annotated
+
+    from f1pipe.schemas import ENVELOPE_ID_MAX_CHARS, SessionTyped
+
+    short = Annotated[str, msgspec.Meta(max_length=ENVELOPE_ID_MAX_CHARS)]
+    fields: list[tuple] = [
+        ("schema", _SchemaRef), ("event_id", short),
+        ("produced_at", Annotated[str, msgspec.Meta(pattern=_iso_pattern())]), ("source", short),
+    ]
+    timestamps = ["produced_at"]
+    try:
+        for name, info in model.model_fields.items():
+            typed, timestamp = _field_type(info.annotation, info.metadata)
+            if info.is_required():
+                fields.append((name, typed))
+            else:
+                fields.append((name, typed, info.default))
+            if timestamp:
+                timestamps.append(name)
+    except Unsupported:
+        return None
+    namespace = {"__post_init__": _post_init(tuple(timestamps), issubclass(model, SessionTyped))}
+    return msgspec.defstruct(f"{model.__name__}Line", fields, namespace=namespace, kw_only=True,
+                             forbid_unknown_fields=True)
+
+
+_lake_decoders: dict[type, tuple[msgspec.json.Decoder, str, int] | None] = {}
+
+
+def _lake_decoder(model: type) -> tuple[msgspec.json.Decoder, str, int] | None:
+    if model not in _lake_decoders:
+        struct = lake_struct(model)
+        _lake_decoders[model] = None if struct is None else (
+            msgspec.json.Decoder(struct), model.schema_name, model.schema_version)
+    return _lake_decoders[model]
+
+
+def fast_lake_line(raw: bytes, model: type) -> tuple[Any, bytes] | None:
+    """``(message Struct, its JSON without the closing brace)`` when ``raw`` is a valid
+    message of ``model`` by the strict generated Struct; None otherwise (the model then
+    decides, and gives the reason if it refuses)."""
+    found = _lake_decoder(model)
+    if found is None or b"\\u0000" in raw or b"\x00" in raw:
+        return None  # NUL in a string: the model's reason
+    decoder, name, version = found
+    try:
+        message = decoder.decode(raw)
+    except (msgspec.DecodeError, ValueError, TypeError):
+        return None
+    if message.schema.name != name or message.schema.version != version:
+        return None
+    return message, _encoder.encode(message)[:-1]

@@ -72,10 +72,11 @@ class Checkpoint:
         Raises (and commits nothing more) when a batch or a dead letter cannot be stored.
         """
         tps = [tp for tp in tps if tp in self._states]
-        objects = records = 0
-        for tp in tps:
-            records += self.sink.pending(tp)
-            objects += len(self.sink.flush(tp))
+        records = sum(self.sink.pending(tp) for tp in tps)
+        # Several partitions at once: a sink may store their objects in parallel (S3).
+        flush_many = getattr(self.sink, "flush_many", None)
+        flushed = flush_many(tps) if flush_many else {tp: self.sink.flush(tp) for tp in tps}
+        objects = sum(len(names) for names in flushed.values())
         self.dead_letters.flush()
         offsets = [TopicPartition(t, p, self._states[(t, p)].next_offset) for t, p in tps
                    if self._states[(t, p)].next_offset != self._states[(t, p)].committed]

@@ -29,14 +29,17 @@ from f1pipe.lake import RetryPolicy, Sink, open_sink
 from f1pipe.lake.naming import UnsafeNameError, object_name
 from f1pipe.lake.records import LakeRecord, check_file_format
 from f1pipe.lake.sink import TP
-from f1pipe.schemas import ENVELOPE_FIELDS, Payload, SchemaError, validate_message
+from f1pipe.schemas import BY_SCHEMA, ENVELOPE_FIELDS, Payload, SchemaError, validate_message
 
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 60.0  # with --until-idle: give up if the group never assigns partitions
 SESSION_TIMEOUT_MS = 10_000
 PROGRESS_EVERY_S = 5.0
-FETCH_MAX_MESSAGES = 500
+FETCH_MAX_MESSAGES = 1_000  # messages taken from librdkafka per consume() call
+QUEUED_MAX_KBYTES = 16_384  # prefetched messages held by librdkafka, KiB (default 64 MiB)
+QUEUED_MIN_MESSAGES = 20_000  # per partition (default 100k)
+FETCH_MAX_BYTES = 16 * 1024 * 1024  # one fetch response, bytes (default 50 MiB)
 ASSIGNMENT_STRATEGY = "cooperative-sticky"
 EMPTY_MEMBER_WAIT_S = SESSION_TIMEOUT_MS / 1000
 
@@ -137,6 +140,11 @@ def consumer_config(settings: Settings, group: str | None) -> dict:
         # Consumers scaled out (N processes in one group): a member joining or leaving
         # moves only the partitions that must move; the others keep being read meanwhile.
         "partition.assignment.strategy": ASSIGNMENT_STRATEGY,
+        # Bounded prefetch (librdkafka's defaults queue up to 64 MB and 100k messages): the
+        # consumer's memory stays flat however far behind it starts.
+        "queued.max.messages.kbytes": QUEUED_MAX_KBYTES,
+        "queued.min.messages": QUEUED_MIN_MESSAGES,
+        "fetch.max.bytes": FETCH_MAX_BYTES,
     }
     if settings.consumer_instance_id:
         conf["group.instance.id"] = settings.consumer_instance_id
@@ -147,11 +155,18 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
                    ) -> LakeRecord | str:
     """The message as a lake record, or the one-line reason it cannot be stored.
 
-    ``expected``: the one schema the message's topic takes (None: any known schema).
+    ``expected``: the one schema the message's topic takes (None: any known schema, the
+    ``schema`` header telling which to try first). A message the generated Struct of its
+    schema takes is encoded as its lake line at once (:func:`codec.fast_lake_line`); any
+    other goes through the pydantic model, which stores it or gives the reason.
     """
     raw = message.value()
     if raw is None:
         return "empty message (no value)"
+    model = expected or _header_schema(message)
+    fast = codec.fast_lake_line(raw, model) if model is not None else None
+    if fast is not None:
+        return _fast_record(message, model, *fast)
     try:
         decoded = codec.decode(raw)
     except codec.DecodeError as exc:
@@ -171,6 +186,46 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
     except UnsafeNameError as exc:
         return str(exc)
     return record
+
+
+_SAFE_NAMES: set[tuple] = set()  # (topic, group) pairs object_name accepted
+_TOPIC_JSON: dict[str, bytes] = {}
+_KAFKA_TAIL = (b'%s,"kafka_topic":%s,"kafka_partition":%d,"kafka_offset":%d,'
+               b'"kafka_timestamp":%d}\n')
+
+
+_HEADER_SCHEMAS: dict[bytes, type[Payload] | None] = {}
+
+
+def _header_schema(message: Message) -> type[Payload] | None:
+    """The schema the message's ``schema`` header names (only a hint: the message is
+    checked against it)."""
+    for name, value in message.headers() or ():
+        if name == codec.SCHEMA_HEADER and value:
+            if value not in _HEADER_SCHEMAS and len(_HEADER_SCHEMAS) < 64:
+                schema, _, version = value.decode(errors="replace").partition("/")
+                _HEADER_SCHEMAS[value] = (BY_SCHEMA.get((schema, int(version)))
+                                          if version.isdigit() else None)
+            return _HEADER_SCHEMAS.get(value)
+    return None
+
+
+def _fast_record(message: Message, model: type[Payload], struct, head: bytes
+                 ) -> LakeRecord | str:
+    """The lake record of a message the generated Struct took: its line is the message's
+    fields (as the model would dump them), then the Kafka coordinates."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    timestamp = message.timestamp()[1]
+    group = (struct.season, struct.round, struct.session)
+    if (topic, group) not in _SAFE_NAMES:
+        try:
+            object_name(topic, partition, offset, group, "jsonl")
+        except UnsafeNameError as exc:
+            return str(exc)
+        _SAFE_NAMES.add((topic, group))
+    name = _TOPIC_JSON.get(topic) or _TOPIC_JSON.setdefault(topic, codec.encode(topic))
+    line = _KAFKA_TAIL % (head, name, partition, offset, timestamp)
+    return LakeRecord(topic, partition, offset, timestamp, struct, {}, line, model)
 
 
 class LakeConsumer:
@@ -243,8 +298,9 @@ class LakeConsumer:
         if tp not in self.assigned:
             return  # fetched before a revoke: the partition's new owner reads it again
         self.last_activity = time.monotonic()
-        record = to_lake_record(message, self._expected(tp[0]))
-        if isinstance(record, str):
+        expected = self._schemas[tp[0]] if tp[0] in self._schemas else self._expected(tp[0])
+        record = to_lake_record(message, expected)
+        if type(record) is str:
             self.dead_letters.send(message, record)
             self.summary.dead_letters += 1
             log.warning("dead letter %s[%d]@%d: %s", tp[0], tp[1], message.offset(), record)

@@ -21,11 +21,15 @@ from f1pipe.lake.sink import BatchingSink, SinkError
 log = logging.getLogger(__name__)
 
 ORPHAN_TMP_AGE_S = 60.0
+PARALLEL_WRITES = 4  # objects written (and fsynced) at once when a flush has several
 TMP_NAME = re.compile(r"\..+\.\d+\.tmp")  # what put_object names its temp files
 
 
 class FolderSink(BatchingSink):
-    """Writes objects under ``root``; a reader never sees a half-written file."""
+    """Writes objects under ``root``; a reader never sees a half-written file. A flush of
+    several objects writes them in parallel: each waits for its own fsync, not in a line."""
+
+    parallel_puts = PARALLEL_WRITES
 
     def __init__(self, root: Path | str, **kwargs):
         super().__init__(**kwargs)

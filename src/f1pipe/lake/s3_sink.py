@@ -10,10 +10,13 @@ from f1pipe.lake.sink import BatchingSink, SinkError
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024  # bytes; objects above this go up in parts
 PART_SIZE = 8 * 1024 * 1024  # bytes; S3's minimum part size is 5 MiB
+PARALLEL_PUTS = 8  # objects in flight at once when several are flushed together
 
 
 class S3Sink(BatchingSink):
     """Writes objects to ``s3://bucket/prefix/<name>``; retries are the sink's, not boto's."""
+
+    parallel_puts = PARALLEL_PUTS
 
     def __init__(self, settings: Settings, bucket: str, prefix: str = "", *,
                  multipart_threshold: int = MULTIPART_THRESHOLD, part_size: int = PART_SIZE,
@@ -26,7 +29,8 @@ class S3Sink(BatchingSink):
         self.part_size = part_size
         # One attempt per call: BatchingSink retries with its own backoff and reports it.
         self.client = s3_client(settings, retries={"total_max_attempts": 1, "mode": "standard"},
-                                connect_timeout=5, read_timeout=30)
+                                connect_timeout=5, read_timeout=30,
+                                max_pool_connections=PARALLEL_PUTS)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name

@@ -64,6 +64,12 @@ class Sink(ABC):
         Raises :class:`SinkError` when retries run out; the batch is then kept.
         """
 
+    def flush_many(self, tps: list[TP]) -> dict[TP, list[str]]:
+        """:meth:`flush` of each partition of ``tps``; returns the object names per partition.
+
+        Raises :class:`SinkError` when one cannot be stored (its batch is kept)."""
+        return {tp: self.flush(tp) for tp in tps}
+
     @abstractmethod
     def discard(self, tp: TP) -> None:
         """Forget ``tp``'s batch without storing it (the partition went to someone else)."""
@@ -97,12 +103,47 @@ class BatchingSink(Sink):
         self._batches.pop(tp, None)
 
     def flush(self, tp: TP) -> list[str]:
-        batch = self._batches.get(tp)
-        if not batch:
-            return []
-        names = self.write(batch)
-        del self._batches[tp]
-        return names
+        return self.flush_many([tp]).get(tp, [])
+
+    def flush_many(self, tps: list[TP]) -> dict[TP, list[str]]:
+        """Store the batches of ``tps``: every object of every partition, up to
+        :attr:`parallel_puts` of them at a time; a partition's batch is dropped once all its
+        objects are stored. Raises :class:`SinkError` (the first failure) after the others
+        finished."""
+        objects = {tp: self.objects(self._batches[tp]) for tp in tps if self._batches.get(tp)}
+        puts = [(name, data) for named in objects.values() for name, data in named]
+        if self.parallel_puts > 1 and len(puts) > 1:
+            self._put_parallel(puts)
+        else:
+            for name, data in puts:
+                self._put_with_retry(name, data)
+        for tp in objects:
+            del self._batches[tp]
+        return {tp: [name for name, _ in named] for tp, named in objects.items()}
+
+    parallel_puts = 1  # objects stored at once by flush_many (S3: several PUTs in flight)
+
+    def _put_parallel(self, puts: list[tuple[str, bytes]]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = min(self.parallel_puts, len(puts))
+        with ThreadPoolExecutor(workers, thread_name_prefix="lake-put") as pool:
+            futures = [pool.submit(self._put_with_retry, name, data) for name, data in puts]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
+
+    def objects(self, batch: list[LakeRecord]) -> list[tuple[str, bytes]]:
+        """One partition's batch as ``(object name, bytes)``, one object per group, in the
+        format of the records' dataset (``Dataset.lake_format``: Parquet for the telemetry),
+        else the sink's."""
+        named = []
+        for records in split_by_group(batch):
+            first = records[0]
+            fmt = lake_format(first.schema) or self.fmt
+            name = object_name(first.topic, first.partition, first.offset, first.group, fmt)
+            named.append((name, encode(records, fmt)))
+        return named
 
     def write(self, batch: list[LakeRecord]) -> list[str]:
         """Store one partition's batch as one object per group; returns the object names.
@@ -110,11 +151,8 @@ class BatchingSink(Sink):
         The format is the records' dataset's (``Dataset.lake_format``: Parquet for the
         telemetry), else the sink's."""
         names = []
-        for records in split_by_group(batch):
-            first = records[0]
-            fmt = lake_format(first.payload) or self.fmt
-            name = object_name(first.topic, first.partition, first.offset, first.group, fmt)
-            self._put_with_retry(name, encode(records, fmt))
+        for name, data in self.objects(batch):
+            self._put_with_retry(name, data)
             names.append(name)
         return names
 
@@ -140,9 +178,9 @@ class BatchingSink(Sink):
 _LAKE_FORMATS = {d.schema: d.lake_format for d in DATASETS}
 
 
-def lake_format(payload) -> str | None:
-    """The lake format the payload's dataset declares (None: the sink's own)."""
-    return _LAKE_FORMATS.get(type(payload))
+def lake_format(model: type) -> str | None:
+    """The lake format the dataset of payload model ``model`` declares (None: the sink's)."""
+    return _LAKE_FORMATS.get(model)
 
 
 def split_by_group(batch: list[LakeRecord]) -> list[list[LakeRecord]]:

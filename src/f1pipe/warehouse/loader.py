@@ -28,8 +28,8 @@ from f1pipe.warehouse.destination import Destination, connect
 from f1pipe.warehouse.model import MODEL
 
 Log = Callable[[str], None]
-BATCH_OBJECTS = 100  # objects per transaction, at most
-BATCH_BYTES = 64 << 20  # and at most this many bytes of objects (or one object)
+BATCH_OBJECTS = 1_000  # objects per transaction, at most
+BATCH_BYTES = 256 << 20  # and at most this many bytes of objects (or one object)
 
 
 @dataclass
@@ -137,16 +137,8 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     d = dest.dialect
     dest.execute(f"DELETE FROM {sql.BATCH}")
     dest.execute(f"DELETE FROM {sql.STAGED}")
-    history = []
     load_id = uuid.uuid4().hex
-    for obj in objects:
-        try:
-            records = _stage_object(dest, obj)
-        except LandingError as exc:
-            summary.failed.append((obj.key, str(exc).removeprefix(f"{obj.key}: ")))
-            log(f"skipped unreadable object {exc}")
-            continue
-        history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
+    history = _stage_objects(dest, objects, load_id, summary, log)
     _stage_batch(dest)
     loadable = _count_staged(dest, summary)
     tables = [t for t in MODEL if loadable.get(t.name)]
@@ -157,11 +149,39 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
         dest.execute(sql.insert_rejects(d), (load_id, now))
         for table in tables:
             dest.execute(sql.route_staged(d, table), (load_id, now))
-        for row in history:
-            dest.execute(sql.insert_load_history(d), row)
+        if history:
+            dest.execute(sql.insert_load_history(d, len(history)),
+                         tuple(value for row in history for value in row))
     for table, count in loadable.items():
         summary.records[table] += count
     summary.objects_loaded += len(history)
+
+
+def _stage_objects(dest: Destination, objects: list[LakeObject], load_id: str,
+                   summary: LoadSummary, log: Log) -> list[tuple]:
+    """Add the records of ``objects`` to the batch: the JSON-lines ones in one read when the
+    destination can (DuckDB), else (or if one of them is unreadable) one by one; returns
+    the ``load_history`` rows of the objects staged."""
+    counts: dict[str, int] = {}
+    together = [o for o in objects if o.format == "json"] if hasattr(dest, "land_many") else []
+    if len(together) > 1:
+        try:
+            counts = dest.land_many(together)
+        except LandingError:
+            counts = {}  # one of them is unreadable: one by one says which
+    history = []
+    for obj in objects:
+        if obj.key in counts:
+            records = counts[obj.key]
+        else:
+            try:
+                records = _stage_object(dest, obj)
+            except LandingError as exc:
+                summary.failed.append((obj.key, str(exc).removeprefix(f"{obj.key}: ")))
+                log(f"skipped unreadable object {exc}")
+                continue
+        history.append((obj.key, obj.etag, obj.size, obj.format, records, load_id, _now()))
+    return history
 
 
 def _stage_object(dest: Destination, obj: LakeObject) -> int:

@@ -71,11 +71,12 @@ def create_load_history(d: Dialect) -> str:
     )
 
 
-def insert_load_history(d: Dialect) -> str:
-    marks = ", ".join([d.param] * 7)
+def insert_load_history(d: Dialect, rows: int = 1) -> str:
+    """One INSERT of ``rows`` load_history rows (7 parameters each, row after row)."""
+    marks = ", ".join([f"({', '.join([d.param] * 7)})"] * rows)
     return (
         f"INSERT INTO {LOAD_HISTORY} (object_key, etag, size_bytes, format, records, load_id, "
-        f"loaded_at) VALUES ({marks})"
+        f"loaded_at) VALUES {marks}"
     )
 
 

@@ -11,6 +11,8 @@ they cannot change the warehouse, nor read or write any other file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import time
 from collections.abc import Callable
@@ -25,10 +27,15 @@ from f1pipe.errors import ConfigError, F1PipeError, LandingError
 from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse.duckdb import DIALECT
-from f1pipe.warehouse.duckdb.sql import land_object
+from f1pipe.warehouse.duckdb.sql import land_json_objects, land_object
+from f1pipe.warehouse.sql import BATCH
 
 LOCK_CONFLICT = "Could not set lock on file"
 READ_ONLY_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+# A load's working memory (DuckDB spills beyond it to <file>.tmp) and threads: bounded, so
+# a large lake loads in a flat few hundred MB beside the other processes of the machine.
+MEMORY_LIMIT = "512MB"
+WRITE_CONFIG = {"memory_limit": MEMORY_LIMIT, "threads": max(1, min(4, os.cpu_count() or 1))}
 
 
 class WarehouseLockedError(F1PipeError):
@@ -85,7 +92,7 @@ def connect_with_retry(path: str, read_only: bool = False, retry: LockRetry = Lo
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     if not read_only:
-        return duckdb.connect(path)
+        return duckdb.connect(path, config=WRITE_CONFIG)
     if path != ":memory:" and not Path(path).is_file():
         raise F1PipeError(f"DuckDB file {_abs(path)} does not exist: run f1pipe load first "
                           "(duckdb:///PATH is relative, duckdb:////PATH absolute)")
@@ -144,6 +151,24 @@ class DuckDBDestination:
             self.con.execute(land_object(obj.url, obj.format))
         except duckdb.Error as exc:
             raise LandingError(f"{obj.key}: {_first_line(exc)}") from None
+
+    def land_many(self, objects: list[LakeObject]) -> dict[str, int]:
+        """Read many JSON-lines objects into the batch table at once; returns records per
+        object key. Raises LandingError (nothing added) if one cannot be read: the loader
+        then lands them one by one to tell which."""
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute(land_json_objects([(o.url, o.key) for o in objects]))
+            counts = dict(self.con.execute(
+                f"SELECT object_key, COUNT(*) FROM {BATCH} GROUP BY object_key").fetchall())
+            if any(o.key not in counts for o in objects):
+                raise duckdb.Error("an object gave no records (or its name did not match)")
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            raise LandingError(f"batch of {len(objects)}: {_first_line(exc)}") from None
+        return counts
 
     def close(self) -> None:
         self.con.close()

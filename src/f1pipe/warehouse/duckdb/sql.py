@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from f1pipe.warehouse.sql import LANDING
+from f1pipe.warehouse.sql import BATCH, LANDING
 
 # hive_partitioning off: the lake's "season=2024/" folders are not columns of the records.
 READERS = {
@@ -16,3 +16,19 @@ def land_object(url: str, fmt: str) -> str:
     """INSERT the records of the object at ``url`` (a path or s3:// URL) as JSON rows."""
     literal = "'" + url.replace("'", "''") + "'"
     return f"INSERT INTO {LANDING} (v) {READERS[fmt].format(url=literal)}"
+
+
+def land_json_objects(urls_and_keys: list[tuple[str, str]]) -> str:
+    """INSERT the records of many JSON-lines objects into the batch table in one read, each
+    with its object key (``(url, key)`` pairs)."""
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    urls = ", ".join(literal(url) for url, _ in urls_and_keys)
+    keys = ", ".join(f"({literal(url)}, {literal(key)})" for url, key in urls_and_keys)
+    return (
+        f"INSERT INTO {BATCH} (v, object_key) SELECT r.json, k.object_key "
+        f"FROM read_json_objects([{urls}], format = 'newline_delimited', "
+        f"hive_partitioning = false, filename = true) r "
+        f"JOIN (VALUES {keys}) k(url, object_key) ON r.filename = k.url"
+    )
