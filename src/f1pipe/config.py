@@ -115,6 +115,9 @@ class Settings(BaseSettings):
 
     # Warehouse
     warehouse: str = Field("duckdb:///./f1.duckdb", validation_alias=_env("F1PIPE_WAREHOUSE"))
+    # Lake objects loaded per warehouse transaction, at most (a kill loses only the current one).
+    load_batch_objects: int = Field(1_000, ge=1,
+                                    validation_alias=_env("F1PIPE_LOAD_BATCH_OBJECTS"))
     snowflake_user: str | None = Field(None, validation_alias=_env("SNOWFLAKE_USER"))
     snowflake_password: SecretStr | None = Field(
         None, validation_alias=_env("SNOWFLAKE_PASSWORD")

@@ -19,7 +19,8 @@ from tests.warehouse.lakefiles import as_records, lake_objects, write_folder
 
 pytestmark = pytest.mark.integration
 
-LAPS = 4_500  # in 900 objects of 5: several load batches (BATCH_OBJECTS = 100)
+LAPS = 4_500  # in 900 objects of 5
+BATCH_OBJECTS = 25  # objects per load transaction: 36 of them
 KILLS = 8
 SEED = 13
 
@@ -29,7 +30,15 @@ def _load(lake, url, cwd) -> subprocess.Popen:
         [sys.executable, "-m", "f1pipe.cli", "load", "--lake", f"file://{lake}",
          "--warehouse", url],
         cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "F1PIPE_ENV_FILE": "/dev/null"})
+        env={**os.environ, "F1PIPE_ENV_FILE": "/dev/null",
+             "F1PIPE_LOAD_BATCH_OBJECTS": str(BATCH_OBJECTS)})
+
+
+def _timed(lake, url, cwd) -> float:
+    started = time.monotonic()
+    process = _load(lake, url, cwd)
+    assert process.wait(timeout=300) == 0, process.stderr.read()
+    return time.monotonic() - started
 
 
 def test_load_killed_8_times_then_finished_holds_each_record_once(tmp_path):
@@ -37,11 +46,17 @@ def test_load_killed_8_times_then_finished_holds_each_record_once(tmp_path):
     write_folder(lake, lake_objects(as_records([lap_message(i) for i in range(LAPS)],
                                                "f1.laps"), batch=5))
     url = f"duckdb:///{tmp_path}/f1.duckdb"
+    # This machine's pace: a command's start-up (an empty lake), and the whole load (into a
+    # scratch warehouse). Each kill comes after the start-up and within the first 30% of the
+    # loading, so the first three runs are always killed mid-load, whatever the machine.
+    (tmp_path / "empty").mkdir()
+    startup = _timed(tmp_path / "empty", f"duckdb:///{tmp_path}/scratch0.duckdb", tmp_path)
+    loading = max(0.5, _timed(lake, f"duckdb:///{tmp_path}/scratch.duckdb", tmp_path) - startup)
     rng = random.Random(SEED)
     killed_mid_load = 0
     for _ in range(KILLS):
         process = _load(lake, url, tmp_path)
-        time.sleep(rng.uniform(1.0, 4.0))
+        time.sleep(startup + rng.uniform(0.05, 0.3) * loading)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_load += 1

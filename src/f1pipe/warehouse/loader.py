@@ -89,14 +89,16 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
     objects = list_objects(settings, lake)
     dest = connect(settings, warehouse_url)
     try:
-        summary = _load(dest, lake, objects, log or (lambda _: None))
+        summary = _load(dest, lake, objects, log or (lambda _: None),
+                        settings.load_batch_objects)
     finally:
         dest.close()
     summary.elapsed_s = time.monotonic() - started
     return summary
 
 
-def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log) -> LoadSummary:
+def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
+          max_objects: int = BATCH_OBJECTS) -> LoadSummary:
     ensure_schema(dest)
     seen = set(dest.fetch(f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}")[1])
     new = [o for o in objects if (o.key, o.etag) not in seen]
@@ -104,7 +106,7 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log)
                           records={t.name: 0 for t in MODEL})
     if new:
         dest.attach_lake(lake)
-    for batch in batches(new):
+    for batch in batches(new, max_objects):
         _load_batch(dest, batch, summary, log)
     summary.table_rows = table_counts(dest)
     return summary
