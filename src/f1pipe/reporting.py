@@ -25,7 +25,10 @@ def step_figures(summary: PipelineSummary) -> list[tuple[str, str]]:
         rows.append(("load", f"objects loaded: {ld.objects_loaded}, rows loaded: "
                              f"{ld.rows_total}"))
     if (tr := summary.transformed) is not None:
-        rows.append(("transform", f"marts built: {len(tr.models)} (dbt run on "
+        built = sum(1 for n in tr.models if n.status == "success")
+        scope = ("every session" if tr.sessions is None
+                 else f"{len(tr.sessions)} changed session(s)")
+        rows.append(("transform", f"marts built: {built} for {scope} ({tr.engine}, "
                                   f"{tr.warehouse})"))
     if (ch := summary.checked) is not None:
         rows.append(("check", f"checks passed: {ch.passed_count}"))
