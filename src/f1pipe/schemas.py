@@ -360,12 +360,10 @@ class LiveUpdateV1(Payload):
     data: dict[str, Any]  # the update (".z" topics decoded), the feed's own field names
 
 
-class CarDataV1(Payload):
-    """One car telemetry sample of one car (the feed's ``CarData.z``, ~4 Hz per car), as
-    OpenF1's ``car_data``; ``time_utc`` is the sample's own time stamp."""
+class _CarSample(Payload):
+    """What every telemetry sample has: the car, the sample's own time, the feed update's
+    session time. Keyed per car and sample time."""
 
-    schema_name: ClassVar[str] = "car_data"
-    schema_version: ClassVar[int] = 1
     key_fields: ClassVar[tuple[str, ...]] = (
         "season", "round", "session", "driver_number", "time_utc",
     )
@@ -374,6 +372,14 @@ class CarDataV1(Payload):
     driver_number: DriverNumber
     time_utc: UtcTimestamp  # ISO 8601, UTC, of the sample
     session_time_ms: int | None = None  # of the feed update carrying it
+
+
+class CarDataV1(_CarSample):
+    """One car telemetry sample of one car (the feed's ``CarData.z``, ~4 Hz per car), as
+    OpenF1's ``car_data``; ``time_utc`` is the sample's own time stamp."""
+
+    schema_name: ClassVar[str] = "car_data"
+    schema_version: ClassVar[int] = 1
     speed_kmh: Annotated[int, Field(ge=0, le=500)] | None = None
     rpm: Annotated[int, Field(ge=0, le=25_000)] | None = None
     n_gear: Annotated[int, Field(ge=0, le=9)] | None = None
@@ -382,20 +388,12 @@ class CarDataV1(Payload):
     drs: Annotated[int, Field(ge=0, le=255)] | None = None  # 0/1 off, 8 eligible, 10-14 open
 
 
-class LocationV1(Payload):
+class LocationV1(_CarSample):
     """One position sample of one car on the track (the feed's ``Position.z``, ~4 Hz per
     car), as OpenF1's ``location``; coordinates in decimetres (1/10 m), as the feed has them."""
 
     schema_name: ClassVar[str] = "location"
     schema_version: ClassVar[int] = 1
-    key_fields: ClassVar[tuple[str, ...]] = (
-        "season", "round", "session", "driver_number", "time_utc",
-    )
-    partition_key_fields: ClassVar[tuple[str, ...]] = key_fields[:4]
-
-    driver_number: DriverNumber
-    time_utc: UtcTimestamp  # ISO 8601, UTC, of the sample
-    session_time_ms: int | None = None  # of the feed update carrying it
     x_dm: int | None = None
     y_dm: int | None = None
     z_dm: int | None = None
