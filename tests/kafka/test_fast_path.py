@@ -74,6 +74,12 @@ def test_a_message_only_the_model_takes_is_stored_as_before(message):
 
 @pytest.mark.parametrize(("message", "reason"), [
     ({**lap_message(1), "kafka_topic": "x"}, "schema violation: lap v1: kafka_topic: Extra"),
+    ({**lap_message(1), "kafka_topic": ""}, "schema violation: lap v1: kafka_topic: Extra"),
+    ({**lap_message(1), "kafka_offset": 0}, "schema violation: lap v1: kafka_offset: Extra"),
+    ({**lap_message(1), "produced_at": "2024-05-01T14:03:07.123+01:00"},
+     "schema violation: bad envelope: produced_at: not an ISO 8601 UTC"),
+    ({**lap_message(1), "lap_end_utc": "2024-05-01 14:03:07Z"},
+     "schema violation: lap v1: lap_end_utc: Value error, not an ISO 8601 UTC"),
     ({**lap_message(1), "abbreviation": "V\x00R"}, "schema violation: lap v1: "),
     ({**lap_message(1), "produced_at": "2024-02-31T10:00:00Z"},
      "schema violation: bad envelope: produced_at: not a valid date"),
@@ -106,4 +112,31 @@ def test_the_schema_header_picks_the_struct_when_the_topic_takes_any_schema():
                     headers=[("schema", b"weather/1")])
     record = to_lake_record(wrong)  # a wrong hint: the model decides (and stores it)
     assert isinstance(record, LakeRecord) and record.line is None
-    assert codec.fast_lake_line(value, WeatherV1) is None
+    assert codec.fast_lake_line(value, WeatherV1, "mixed", 0, 1, 5) is None
+
+
+@pytest.mark.parametrize("stamp", [
+    "2024-05-01T14:03:07Z", "2024-05-01T14:03:07.1Z", "2024-05-01T14:03:07.123456+00:00",
+    "2024-05-01T14:03:07.1234567Z", "2024-05-01T14:03:07+01:00", "2024-05-01T14:03Z",
+    "2024-05-01", "20240501T140307Z", "2024-05-01T14:03:07,123Z", "2024-05-01t14:03:07Z",
+    "2024-05-01T14:03:07.Z", "2024-13-01T14:03:07Z", "2024-05-01T24:00:00Z",
+    "\u0662024-05-01T14:03:07Z", "2024-05-01T14:03:07.123Z ", " 2024-05-01T14:03:07Z",
+    "2024-05-01T14:03:07.123\nZ", "+024-05-01T14:03:07Z", "2024-5-01T14:03:07Z",
+])
+def test_the_struct_takes_a_timestamp_only_when_the_model_does(stamp):
+    """The Struct checks timestamps in its __post_init__ (ASCII pattern + fromisoformat): it
+    must never take one the model refuses; one it refuses still gets the model's verdict."""
+    message = {**lap_message(1), "lap_end_utc": stamp}
+    value = json.dumps(message).encode()
+    fast = codec.fast_lake_line(value, LapV1, "f1.laps", 2, 7, 5)
+    try:
+        validate_message(message)
+        model_takes = True
+    except Exception:  # noqa: BLE001 - any refusal
+        model_takes = False
+    if fast is not None:
+        assert model_takes, stamp
+    if stamp.isascii() and model_takes:  # ASCII digits: the fast path takes what the model does
+        assert fast is not None, stamp
+    record = to_lake_record(_message(value))
+    assert isinstance(record, LakeRecord) == model_takes, (stamp, record)

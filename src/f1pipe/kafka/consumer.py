@@ -164,9 +164,16 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
     if raw is None:
         return "empty message (no value)"
     model = expected or _header_schema(message)
-    fast = codec.fast_lake_line(raw, model) if model is not None else None
-    if fast is not None:
-        return _fast_record(message, model, *fast)
+    if model is not None:
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        timestamp = message.timestamp()[1]
+        fast = codec.fast_lake_line(raw, model, topic, partition, offset, timestamp)
+        if fast is not None:
+            group, line = fast
+            if (topic, group) not in _SAFE_NAMES and (reason := _unsafe(topic, group)):
+                return reason
+            return LakeRecord(topic, partition, offset, timestamp, None, _NO_ENVELOPE, line,
+                              model, group)
     try:
         decoded = codec.decode(raw)
     except codec.DecodeError as exc:
@@ -189,9 +196,19 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
 
 
 _SAFE_NAMES: set[tuple] = set()  # (topic, group) pairs object_name accepted
-_TOPIC_JSON: dict[str, bytes] = {}
-_KAFKA_TAIL = (b'%s,"kafka_topic":%s,"kafka_partition":%d,"kafka_offset":%d,'
-               b'"kafka_timestamp":%d}\n')
+_NO_ENVELOPE: dict = {}  # fast-path records carry their envelope in their line
+
+
+def _unsafe(topic: str, group: tuple[int, int, str]) -> str | None:
+    """Why the lake cannot name objects of ``group`` in ``topic`` (None: it can; then
+    remembered)."""
+    try:
+        object_name(topic, 0, 0, group, "jsonl")
+    except UnsafeNameError as exc:
+        return str(exc)
+    if len(_SAFE_NAMES) < 100_000:
+        _SAFE_NAMES.add((topic, group))
+    return None
 
 
 _HEADER_SCHEMAS: dict[bytes, type[Payload] | None] = {}
@@ -208,24 +225,6 @@ def _header_schema(message: Message) -> type[Payload] | None:
                                           if version.isdigit() else None)
             return _HEADER_SCHEMAS.get(value)
     return None
-
-
-def _fast_record(message: Message, model: type[Payload], struct, head: bytes
-                 ) -> LakeRecord | str:
-    """The lake record of a message the generated Struct took: its line is the message's
-    fields (as the model would dump them), then the Kafka coordinates."""
-    topic, partition, offset = message.topic(), message.partition(), message.offset()
-    timestamp = message.timestamp()[1]
-    group = (struct.season, struct.round, struct.session)
-    if (topic, group) not in _SAFE_NAMES:
-        try:
-            object_name(topic, partition, offset, group, "jsonl")
-        except UnsafeNameError as exc:
-            return str(exc)
-        _SAFE_NAMES.add((topic, group))
-    name = _TOPIC_JSON.get(topic) or _TOPIC_JSON.setdefault(topic, codec.encode(topic))
-    line = _KAFKA_TAIL % (head, name, partition, offset, timestamp)
-    return LakeRecord(topic, partition, offset, timestamp, struct, {}, line, model)
 
 
 class LakeConsumer:

@@ -9,7 +9,6 @@ nested ``{name, version}`` object in JSON and a struct in Parquet), then ``kafka
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import msgspec
 
@@ -20,23 +19,35 @@ FORMATS = ("jsonl", "parquet")
 KAFKA_FIELDS = ("kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
 
 
-@dataclass(frozen=True)
 class LakeRecord:
-    """One message bound for the lake, with where it came from in Kafka."""
+    """One message bound for the lake, with where it came from in Kafka.
 
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    payload: Payload  # or the message's generated Struct when ``line`` is given
-    envelope: dict  # schema, event_id, produced_at, source as the message carried them
-    line: bytes | None = None  # the JSON line, when encoded already (the consumer's fast path)
-    model: type[Payload] | None = None  # the payload's model (default: type(payload))
+    ``payload``: the validated model (None when ``line`` is given); ``envelope``: schema,
+    event_id, produced_at, source as the message carried them; ``line``: the record's JSON
+    line when encoded already (the consumer's fast path), ``model`` then names its schema
+    and ``group`` its (season, round, session). A plain slotted class: the consumer makes
+    one per message."""
 
-    @property
-    def group(self) -> tuple[int, int, str]:
-        """The lake partition the record belongs to: (season, round, session)."""
-        return (self.payload.season, self.payload.round, self.payload.session)
+    __slots__ = ("topic", "partition", "offset", "timestamp_ms", "payload", "envelope",
+                 "line", "model", "group")
+
+    def __init__(self, topic: str, partition: int, offset: int, timestamp_ms: int,
+                 payload: Payload | None, envelope: dict, line: bytes | None = None,
+                 model: type[Payload] | None = None,
+                 group: tuple[int, int, str] | None = None):
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp_ms = timestamp_ms
+        self.payload = payload
+        self.envelope = envelope
+        self.line = line
+        self.model = model
+        # The lake partition the record belongs to: (season, round, session).
+        self.group = group or (payload.season, payload.round, payload.session)
+
+    def __repr__(self) -> str:
+        return f"LakeRecord({self.topic}[{self.partition}]@{self.offset}, {self.group})"
 
     @property
     def schema(self) -> type[Payload]:
