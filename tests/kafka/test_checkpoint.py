@@ -34,11 +34,13 @@ class FakeSink:
     def pending(self, tp):
         return self.batches.get(tp, 0)
 
-    def flush(self, tp):
+    def take(self, tp):
+        self.calls.append(("flush", tp))
+        return [(f"object-{tp[1]}", b"data")] if self.batches.pop(tp, 0) else []
+
+    def store(self, name, data):
         if self.fail:
             raise F1PipeError("lake write failed")
-        self.calls.append(("flush", tp))
-        return ["object"] if self.batches.pop(tp, 0) else []
 
     def discard(self, tp):
         self.calls.append(("discard", tp))

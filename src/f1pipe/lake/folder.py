@@ -34,6 +34,7 @@ class FolderSink(BatchingSink):
     def __init__(self, root: Path | str, **kwargs):
         super().__init__(**kwargs)
         self.root = Path(root)
+        self._safe_folders: dict[str, Path] = {}  # object folder -> its resolved path
 
     def location(self, name: str) -> str:
         return f"file://{self.root / name}"
@@ -52,7 +53,6 @@ class FolderSink(BatchingSink):
 
     def put_object(self, name: str, data: bytes) -> None:
         target = self.inside_root(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             with open(temp, "wb") as file:
@@ -62,17 +62,36 @@ class FolderSink(BatchingSink):
             os.replace(temp, target)
         except BaseException:
             temp.unlink(missing_ok=True)
+            self._safe_folders.pop(name.rpartition("/")[0], None)  # made again on the retry
             raise
         _fsync_dir(target.parent)
 
     def inside_root(self, name: str) -> Path:
-        """The path of object ``name``; :class:`UnsafeNameError` if it resolves outside the
-        lake (never retried: the name would not change)."""
-        root = self.root.resolve()
-        target = root if "\x00" in name else (root / name).resolve()
-        if not target.is_relative_to(root) or target == root:
+        """The path of object ``name``, its folder created; :class:`UnsafeNameError` if it
+        resolves outside the lake (never retried: the name would not change). A folder is
+        resolved (symbolic links followed) once, then remembered."""
+        folder, _, file = name.rpartition("/")
+        if not file or file in (".", "..") or "\x00" in name:
             raise UnsafeNameError(f"refusing to write {name!r}: it resolves outside the lake "
-                            f"folder {root}")
+                                  f"folder {self.root}")
+        safe = self._safe_folders.get(folder)
+        if safe is None:
+            safe = self._resolve_folder(name, folder)
+        return safe / file
+
+    def _resolve_folder(self, name: str, folder: str) -> Path:
+        root = self.root.resolve()
+        target = (root / folder).resolve() if folder else root
+        if not target.is_relative_to(root):
+            raise UnsafeNameError(f"refusing to write {name!r}: it resolves outside the lake "
+                                  f"folder {root}")
+        target.mkdir(parents=True, exist_ok=True)
+        target = target.resolve()  # a link raced in while creating it
+        if not target.is_relative_to(root):
+            raise UnsafeNameError(f"refusing to write {name!r}: it resolves outside the lake "
+                                  f"folder {root}")
+        if len(self._safe_folders) < 10_000:
+            self._safe_folders[folder] = target
         return target
 
 

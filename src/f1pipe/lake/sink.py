@@ -1,10 +1,11 @@
 """Sinks: where the consumer's batches go.
 
-:class:`Sink` is the interface the consumer's checkpoint uses (``add`` a record, ``flush``
-one Kafka partition's batch, ``discard`` it when the partition is lost). :class:`BatchingSink`
-keeps one batch per Kafka partition, cuts it into one object per (season, round, session)
-group, encodes it and stores each object through ``put_object`` with retries and backoff;
-a concrete sink (folder, S3) only implements ``put_object`` and ``location``.
+:class:`Sink` is the interface the consumer's checkpoint uses (``add`` a record, ``take`` one
+Kafka partition's batch as finished objects and ``store`` them, possibly on other threads,
+``discard`` it when the partition is lost). :class:`BatchingSink` keeps one batch per Kafka
+partition, one object per (season, round, session) group, and stores each object through
+``put_object`` with retries and backoff; a concrete sink (folder, S3) only implements
+``put_object`` and ``location``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import msgspec
 
 from f1pipe.errors import F1PipeError
 from f1pipe.lake.naming import UnsafeNameError, object_name
@@ -42,8 +45,17 @@ class RetryPolicy:
         return [min(self.first_delay_s * 2**i, self.max_delay_s) for i in range(self.attempts - 1)]
 
 
+Objects = list[tuple[str, bytes]]  # (object name under the lake, its bytes)
+
+
 class Sink(ABC):
-    """Receives records per Kafka partition and stores them durably on ``flush``."""
+    """Receives records per Kafka partition and stores them durably on ``flush``.
+
+    A flush is two steps a checkpoint may run apart: :meth:`take` removes a partition's batch
+    as finished objects (on the consumer's thread), :meth:`store` writes them (on any thread;
+    several stores may run at once). :meth:`flush` is both, in a row."""
+
+    parallel_puts = 1  # objects a checkpoint may store at once (S3: several PUTs in flight)
 
     @abstractmethod
     def check(self) -> None:
@@ -58,32 +70,65 @@ class Sink(ABC):
         """Number of records waiting in ``tp``'s batch."""
 
     @abstractmethod
+    def take(self, tp: TP) -> Objects:
+        """Remove ``tp``'s batch and return it as finished objects (empty: nothing waits)."""
+
+    @abstractmethod
+    def store(self, name: str, data: bytes) -> None:
+        """Durably store one object, with retries; raises :class:`SinkError` when they run
+        out. Safe to call from several threads at once."""
+
     def flush(self, tp: TP) -> list[str]:
         """Durably store ``tp``'s batch; returns the names of the objects written.
 
-        Raises :class:`SinkError` when retries run out; the batch is then kept.
-        """
-
-    def flush_many(self, tps: list[TP]) -> dict[TP, list[str]]:
-        """:meth:`flush` of each partition of ``tps``; returns the object names per partition.
-
-        Raises :class:`SinkError` when one cannot be stored (its batch is kept)."""
-        return {tp: self.flush(tp) for tp in tps}
+        Raises :class:`SinkError` when retries run out (the batch is then gone from the sink:
+        its offsets are not committed, so Kafka still holds it)."""
+        objects = self.take(tp)
+        for name, data in objects:
+            self.store(name, data)
+        return [name for name, _ in objects]
 
     @abstractmethod
     def discard(self, tp: TP) -> None:
         """Forget ``tp``'s batch without storing it (the partition went to someone else)."""
 
 
+class _Group:
+    """One future object: the records of one (season, round, session) in a partition's batch,
+    kept as their JSON lines (one bytearray) or, for Parquet, as records."""
+
+    __slots__ = ("name", "fmt", "lines", "records")
+
+    def __init__(self, name: str, fmt: str):
+        self.name = name
+        self.fmt = fmt
+        self.lines = bytearray()
+        self.records: list[LakeRecord] = []
+
+
+class _Batch:
+    __slots__ = ("groups", "count")
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[int, int, str], _Group] = {}
+        self.count = 0
+
+
+_encode_row = msgspec.json.encode
+
+
 class BatchingSink(Sink):
-    """Batches per Kafka partition; subclasses only store finished objects."""
+    """Batches per Kafka partition, one object per (season, round, session) group, in the
+    format of the records' dataset (``Dataset.lake_format``: Parquet for the telemetry), else
+    the sink's. JSON lines are appended to their object's bytes as records arrive (no record
+    is kept); subclasses only store finished objects (:meth:`put_object`)."""
 
     def __init__(self, fmt: str = "jsonl", retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.fmt = check_file_format(fmt)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._batches: dict[TP, list[LakeRecord]] = {}
+        self._batches: dict[TP, _Batch] = {}
 
     @abstractmethod
     def put_object(self, name: str, data: bytes) -> None:
@@ -94,67 +139,53 @@ class BatchingSink(Sink):
         """A URL of object ``name`` for messages, e.g. ``s3://bucket/prefix/name``."""
 
     def add(self, record: LakeRecord) -> None:
-        self._batches.setdefault((record.topic, record.partition), []).append(record)
+        tp = (record.topic, record.partition)
+        batch = self._batches.get(tp)
+        if batch is None:
+            batch = self._batches[tp] = _Batch()
+        group = batch.groups.get(record.group)
+        if group is None:
+            fmt = lake_format(record.schema) or self.fmt
+            name = object_name(record.topic, record.partition, record.offset, record.group, fmt)
+            group = batch.groups[record.group] = _Group(name, fmt)
+        if group.fmt == "jsonl":
+            line = record.line
+            group.lines += line if line is not None else _encode_row(record.row()) + b"\n"
+        else:
+            group.records.append(record)
+        batch.count += 1
 
     def pending(self, tp: TP) -> int:
-        return len(self._batches.get(tp, ()))
+        batch = self._batches.get(tp)
+        return batch.count if batch is not None else 0
 
     def discard(self, tp: TP) -> None:
         self._batches.pop(tp, None)
 
+    def take(self, tp: TP) -> Objects:
+        objects = self.objects(tp)
+        self._batches.pop(tp, None)
+        return objects
+
     def flush(self, tp: TP) -> list[str]:
-        return self.flush_many([tp]).get(tp, [])
+        """Durably store ``tp``'s batch; returns the names of the objects written. Raises
+        :class:`SinkError` when retries run out; the batch is then kept."""
+        objects = self.objects(tp)
+        for name, data in objects:
+            self.store(name, data)
+        self._batches.pop(tp, None)
+        return [name for name, _ in objects]
 
-    def flush_many(self, tps: list[TP]) -> dict[TP, list[str]]:
-        """Store the batches of ``tps``: every object of every partition, up to
-        :attr:`parallel_puts` of them at a time; a partition's batch is dropped once all its
-        objects are stored. Raises :class:`SinkError` (the first failure) after the others
-        finished."""
-        objects = {tp: self.objects(self._batches[tp]) for tp in tps if self._batches.get(tp)}
-        puts = [(name, data) for named in objects.values() for name, data in named]
-        if self.parallel_puts > 1 and len(puts) > 1:
-            self._put_parallel(puts)
-        else:
-            for name, data in puts:
-                self._put_with_retry(name, data)
-        for tp in objects:
-            del self._batches[tp]
-        return {tp: [name for name, _ in named] for tp, named in objects.items()}
+    def objects(self, tp: TP) -> Objects:
+        """``tp``'s batch as finished objects, left in the sink."""
+        batch = self._batches.get(tp)
+        if batch is None:
+            return []
+        return [(g.name, bytes(g.lines) if g.fmt == "jsonl" else encode(g.records, g.fmt))
+                for g in batch.groups.values()]
 
-    parallel_puts = 1  # objects stored at once by flush_many (S3: several PUTs in flight)
-
-    def _put_parallel(self, puts: list[tuple[str, bytes]]) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        workers = min(self.parallel_puts, len(puts))
-        with ThreadPoolExecutor(workers, thread_name_prefix="lake-put") as pool:
-            futures = [pool.submit(self._put_with_retry, name, data) for name, data in puts]
-        errors = [f.exception() for f in futures if f.exception() is not None]
-        if errors:
-            raise errors[0]
-
-    def objects(self, batch: list[LakeRecord]) -> list[tuple[str, bytes]]:
-        """One partition's batch as ``(object name, bytes)``, one object per group, in the
-        format of the records' dataset (``Dataset.lake_format``: Parquet for the telemetry),
-        else the sink's."""
-        named = []
-        for records in split_by_group(batch):
-            first = records[0]
-            fmt = lake_format(first.schema) or self.fmt
-            name = object_name(first.topic, first.partition, first.offset, first.group, fmt)
-            named.append((name, encode(records, fmt)))
-        return named
-
-    def write(self, batch: list[LakeRecord]) -> list[str]:
-        """Store one partition's batch as one object per group; returns the object names.
-
-        The format is the records' dataset's (``Dataset.lake_format``: Parquet for the
-        telemetry), else the sink's."""
-        names = []
-        for name, data in self.objects(batch):
-            self._put_with_retry(name, data)
-            names.append(name)
-        return names
+    def store(self, name: str, data: bytes) -> None:
+        self._put_with_retry(name, data)
 
     def _put_with_retry(self, name: str, data: bytes) -> None:
         for delay in [*self.retry.delays(), None]:
@@ -181,14 +212,6 @@ _LAKE_FORMATS = {d.schema: d.lake_format for d in DATASETS}
 def lake_format(model: type) -> str | None:
     """The lake format the dataset of payload model ``model`` declares (None: the sink's)."""
     return _LAKE_FORMATS.get(model)
-
-
-def split_by_group(batch: list[LakeRecord]) -> list[list[LakeRecord]]:
-    """The batch cut into (season, round, session) groups, in order of first appearance."""
-    groups: dict[tuple[int, int, str], list[LakeRecord]] = {}
-    for record in batch:
-        groups.setdefault(record.group, []).append(record)
-    return list(groups.values())
 
 
 def one_line(exc: BaseException) -> str:
