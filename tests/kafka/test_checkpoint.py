@@ -7,6 +7,9 @@ against the real broker)."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
@@ -146,3 +149,98 @@ def test_forgotten_partitions_drop_their_batches_and_state():
     assert ("discard", TP0) in calls
     assert checkpoint.tracked() == []
     assert checkpoint.commit([TP0]).records == 0
+
+
+class GatedSink:
+    """A sink whose objects are stored only when their gate opens (in the writer threads)."""
+
+    parallel_puts = 4
+
+    def __init__(self):
+        self.batches: dict = {}
+        self.gates: dict = {}
+        self.stored: list = []
+
+    def add(self, tp, offset):
+        self.batches.setdefault(tp, []).append(offset)
+        self.gates.setdefault(f"{tp[1]}+{self.batches[tp][0]}", threading.Event())
+
+    def pending(self, tp):
+        return len(self.batches.get(tp, ()))
+
+    def take(self, tp):
+        batch = self.batches.pop(tp, [])
+        return [(f"{tp[1]}+{batch[0]}", b"x")] if batch else []
+
+    def store(self, name, data):
+        assert self.gates[name].wait(10)
+        self.stored.append(name)
+
+    def discard(self, tp):
+        self.batches.pop(tp, None)
+
+
+def _pipelined(calls, max_flights=8):
+    sink = GatedSink()
+    checkpoint = Checkpoint(FakeConsumer(calls), sink, FakeDeadLetters(calls), clock=Clock(),
+                            max_flights=max_flights)
+    return checkpoint, sink
+
+
+def _handle(checkpoint, sink, tp, offsets):
+    for offset in offsets:
+        sink.add(tp, offset)
+        checkpoint.track(tp, offset)
+
+
+def _settle_until(checkpoint, done, timeout_s=10.0):
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "the writes never settled"
+        checkpoint.settle()
+        time.sleep(0.01)
+
+
+def test_a_later_flush_is_committed_only_after_every_earlier_one_of_its_partition():
+    calls: list = []
+    checkpoint, sink = _pipelined(calls)
+    _handle(checkpoint, sink, TP0, [0, 1])
+    checkpoint.start([TP0])
+    _handle(checkpoint, sink, TP0, [2, 3])
+    checkpoint.start([TP0])
+    assert checkpoint.in_flight() == 2
+    sink.gates["0+2"].set()  # the second object is stored first
+    _settle_until(checkpoint, lambda: sink.stored == ["0+2"])
+    assert checkpoint.settle().records == 0
+    assert not [c for c in calls if c[0] == "commit"]  # 0..1 are not stored yet
+    sink.gates["0+0"].set()
+    _settle_until(checkpoint, lambda: checkpoint.in_flight() == 0)
+    assert [c for c in calls if c[0] == "commit"] == [("commit", [("laps", 0, 4)])]
+    checkpoint.close()
+
+
+def test_partitions_settle_apart_and_start_waits_when_too_many_flushes_are_in_flight():
+    calls: list = []
+    checkpoint, sink = _pipelined(calls, max_flights=1)
+    _handle(checkpoint, sink, TP0, [0])
+    _handle(checkpoint, sink, TP1, [0])
+    sink.gates["1+0"].set()
+    checkpoint.start([TP1])
+    _settle_until(checkpoint, lambda: checkpoint.in_flight() == 0)
+    assert calls[-1] == ("commit", [("laps", 1, 1)])  # TP1 needs nothing of TP0
+    checkpoint.start([TP0])
+    _handle(checkpoint, sink, TP1, [1])
+    started = threading.Thread(target=checkpoint.start, args=([TP1],))
+    started.start()
+    started.join(0.3)
+    assert started.is_alive()  # a second flush waits for the first one's writes
+    sink.gates["0+0"].set()
+    sink.gates["1+1"].set()
+    started.join(10)
+    assert not started.is_alive()
+    flushed = checkpoint.commit([TP0, TP1])
+    assert checkpoint.in_flight() == 0
+    assert flushed.records == 2  # TP0's and TP1's second flush, settled since the last report
+    last = {p: o for c in calls if c[0] == "commit" for _, p, o in c[1]}
+    assert last == {0: 1, 1: 2}
+    checkpoint.close()
