@@ -144,7 +144,7 @@ CHAOS_LAPS ?= 50000
 chaos: setup-test
 	$(BIN)/f1pipe stack fetch
 	F1PIPE_CHAOS_KILLS=$(CHAOS_KILLS) F1PIPE_CHAOS_LAPS=$(CHAOS_LAPS) \
-	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) F1PIPE_CHAOS_LIVE_WINDOW=race \
+	  F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) F1PIPE_CHAOS_LIVE_WINDOW=race F1PIPE_CLUSTER_VICTIMS=all \
 	  $(BIN)/python -m pytest -m chaos -s
 
 # A 3-broker KRaft cluster: a broker, then the controller quorum's leader, killed with
@@ -152,7 +152,7 @@ chaos: setup-test
 CLUSTER_LAPS ?= 200000
 cluster: setup-test
 	$(BIN)/f1pipe stack fetch
-	F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) $(BIN)/python -m pytest tests/cluster -s
+	F1PIPE_CLUSTER_LAPS=$(CLUSTER_LAPS) F1PIPE_CLUSTER_VICTIMS=all $(BIN)/python -m pytest tests/cluster -s
 
 clean:
 	rm -rf .state lake f1.duckdb
