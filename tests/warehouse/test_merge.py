@@ -60,3 +60,34 @@ def test_duplicates_within_one_load_make_one_row(warehouse, tmp_path):
 
     assert summary.records["f1_results"] == 3
     assert summary.table_rows["f1_results"] == 1
+
+
+def _raw(warehouse) -> list[tuple]:
+    sql = "SELECT object_key, kafka_offset FROM raw_results ORDER BY object_key, kafka_offset"
+    return [tuple(r) for r in query(warehouse.settings, warehouse.url, sql)[1]]
+
+
+def test_an_object_rewritten_after_its_load_replaces_its_raw_rows(warehouse, tmp_path):
+    """A consumer killed after writing, before committing, rewrites its objects with other
+    batch bounds: the next load replaces the object's raw rows (no record twice in raw)."""
+    lake = tmp_path / "lake"
+    drivers = [_result(25 - d, T0, driver=d) for d in (1, 4, 16, 44, 63)]
+    records = as_records(drivers, "results-a", partitions=1)
+    [(key, first)] = lake_objects(records, "jsonl", batch=10).items()
+    write_folder(lake, {key: first})
+    load(warehouse.settings, f"file://{lake}", warehouse.url)
+    assert len(_raw(warehouse)) == 5
+    # The rewrite: the same first offset (same name) with 3 records, the other 2 in a new one.
+    rewritten = lake_objects(records[:3], "jsonl", batch=10)
+    rest = lake_objects(records[3:], "jsonl", batch=10)
+    assert list(rewritten) == [key] and key not in rest
+    write_folder(lake, {**rewritten, **rest})
+    summary = load(warehouse.settings, f"file://{lake}", warehouse.url)
+
+    assert summary.objects_loaded == 2
+    raw = _raw(warehouse)
+    assert sorted(o for _, o in raw) == [0, 1, 2, 3, 4]  # each record once
+    assert [o for k, o in raw if k == key] == [0, 1, 2]
+    history = "SELECT COUNT(*), COUNT(DISTINCT object_key) FROM load_history"
+    assert tuple(query(warehouse.settings, warehouse.url, history)[1][0]) == (3, 2)
+    assert len(_points(warehouse)) == 5

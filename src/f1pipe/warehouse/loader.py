@@ -102,12 +102,14 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
     ensure_schema(dest)
     seen = set(dest.fetch(f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}")[1])
     new = [o for o in objects if (o.key, o.etag) not in seen]
+    loaded_keys = {key for key, _ in seen}
     summary = LoadSummary(objects_skipped=len(objects) - len(new),
                           records={t.name: 0 for t in MODEL})
     if new:
         dest.attach_lake(lake)
     for batch in batches(new, max_objects):
-        _load_batch(dest, batch, summary, log)
+        rewritten = [o.key for o in batch if o.key in loaded_keys]
+        _load_batch(dest, batch, summary, log, rewritten)
     summary.table_rows = table_counts(dest)
     return summary
 
@@ -128,9 +130,14 @@ def batches(objects: list[LakeObject], max_objects: int = BATCH_OBJECTS,
 
 
 def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSummary,
-                log: Log) -> None:
+                log: Log, rewritten: list[str] | None = None) -> None:
     """Stage the batch's objects, MERGE them, then commit rejects, raw rows and history
     in one transaction.
+
+    ``rewritten``: keys of objects loaded before under another fingerprint (a consumer
+    killed after writing, before committing, rewrote them with other batch bounds): their
+    earlier raw rows and rejects are replaced, so the raw tables hold each object's records
+    once, as the lake has them now.
 
     The MERGE runs just before the transaction, not in it: the Snowflake emulator the tests
     run on (fakesnow) cannot MERGE in a transaction that already wrote, and a MERGE is
@@ -148,6 +155,8 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
         dest.execute(sql.merge(d, table))
     now = _now()
     with transaction(dest):
+        if rewritten:
+            _forget_objects(dest, rewritten)
         dest.execute(sql.insert_rejects(d), (load_id, now))
         for table in tables:
             dest.execute(sql.route_staged(d, table), (load_id, now))
@@ -157,6 +166,14 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     for table, count in loadable.items():
         summary.records[table] += count
     summary.objects_loaded += len(history)
+
+
+def _forget_objects(dest: Destination, keys: list[str]) -> None:
+    """Delete the raw rows and rejects landed from objects ``keys`` (in the caller's
+    transaction)."""
+    marks = ", ".join([dest.dialect.param] * len(keys))
+    for table in [*{t.raw for t in MODEL}, sql.LOAD_REJECTS]:
+        dest.execute(f"DELETE FROM {table} WHERE object_key IN ({marks})", tuple(keys))
 
 
 def _stage_objects(dest: Destination, objects: list[LakeObject], load_id: str,
