@@ -39,6 +39,31 @@ GOALS = {
 }
 
 
+# Peak RSS goals (figure name prefix -> at most this many MB, every figure of that name).
+MEMORY_GOALS = {
+    "f1pipe producer (": 400, "f1pipe consumer -> folder": 250, "f1pipe loader -> DuckDB": 600,
+}
+# Latency goal: p95 of the produce -> DuckDB row latency at 1,000 msg/s, ms.
+LATENCY_GOAL = ("produce -> DuckDB row at 1,000 msgs/s", 500.0)
+
+
+def memory_goals(figures: list[dict]) -> dict:
+    """Each measured figure with a memory goal: its peak RSS, the goal, whether it is met."""
+    found = {}
+    for prefix, goal in MEMORY_GOALS.items():
+        for f in figures:
+            if f["name"].startswith(prefix) and f.get("peak_rss_mb"):
+                found[f"{f['name']} ({f.get('count', 0):,})"] = {
+                    "goal_mb": goal, "peak_rss_mb": round(f["peak_rss_mb"]),
+                    "met": f["peak_rss_mb"] <= goal}
+    name, goal = LATENCY_GOAL
+    latency = _find(figures, name)
+    if latency and "p95" in latency:
+        found[f"{name} p95"] = {"goal_ms": goal, "p95_ms": round(latency["p95"]),
+                                "met": latency["p95"] <= goal}
+    return found
+
+
 def _find(figures: list[dict], prefix: str) -> dict | None:
     return next((f for f in figures if f["name"].startswith(prefix)), None)
 
@@ -61,6 +86,7 @@ def ratios(figures: list[dict]) -> dict:
         "furthest_from_goal": min((k for k in GOALS if k in found),
                                   key=lambda k: found[k] / GOALS[k], default=None),
         "us_per_record_by_size": {f["count"]: round(1e6 / f["per_s"], 1) for f in scale},
+        "memory_and_latency_goals": memory_goals(figures),
     }
 
 
@@ -92,6 +118,11 @@ def print_table(info: dict) -> None:
         console.print(f"  goal {name:34} >= {goal['goal']:<5} measured {goal['measured']:.3f}"
                       f"  {'met' if goal['met'] else 'NOT met'}")
     console.print(f"  furthest from its goal: {summary.get('furthest_from_goal')}")
+    for name, goal in summary.get("memory_and_latency_goals", {}).items():
+        limit = f"<= {goal['goal_mb']} MB" if "goal_mb" in goal else f"<= {goal['goal_ms']:g} ms"
+        value = (f"{goal['peak_rss_mb']} MB" if "peak_rss_mb" in goal else f"{goal['p95_ms']} ms")
+        console.print(f"  goal {name:50} {limit:>10} measured {value:>8}"
+                      f"  {'met' if goal['met'] else 'NOT met'}")
     console.print(f"  consumer cost per record (µs) by size: {summary['us_per_record_by_size']}")
     for step, error in info.get("errors", {}).items():
         console.print(f"  [red]{step} failed[/red]: {error}", markup=True)

@@ -31,6 +31,17 @@ def consume(args: dict) -> dict:
             "per_s": summary.records / busy_s}
 
 
+def produce(args: dict) -> dict:
+    """f1pipe's producer sending ``count`` laps of the cached lap file to ``topic`` (in its
+    own process, so its peak RSS is its own); only the sending is timed, as in
+    :func:`bench.run.produce_f1pipe`."""
+    from pathlib import Path
+
+    from bench.run import produce_f1pipe_to
+
+    return produce_f1pipe_to(load_settings(), Path(args["laps"]), args["topic"], args["count"])
+
+
 def consume_member(args: dict) -> dict:
     """One consumer process of a scaled-out group (see :mod:`bench.cluster`): builds its
     consumer, waits for the shared start time, drains until idle; reports when it ended
@@ -93,8 +104,8 @@ def telemetry(args: dict) -> dict:
 
 
 WORKERS: dict[str, Callable[[dict], dict]] = {
-    "consume": consume, "consume_member": consume_member, "baseline": baseline, "load": load,
-    "latency": latency, "telemetry": telemetry,
+    "produce": produce, "consume": consume, "consume_member": consume_member,
+    "baseline": baseline, "load": load, "latency": latency, "telemetry": telemetry,
 }
 
 
