@@ -57,17 +57,36 @@ class LoadSummary:
 
 
 def ensure_schema(dest: Destination) -> None:
-    """Create the landing, history, raw and model tables if missing."""
+    """Create the landing, history, raw and model tables if missing (the session's working
+    tables always: they are temporary). When the destination can list its tables' columns
+    (DuckDB) and every table is there with every column, that one look is all: the streaming
+    landing loads several times a second."""
     d = dest.dialect
     dest.execute(sql.create_landing(d))
     dest.execute(sql.create_batch(d))
     dest.execute(sql.create_staged(d))
+    if _schema_complete(dest):
+        return
     dest.execute(sql.create_load_history(d))
     dest.execute(sql.create_load_rejects(d))
     for table in MODEL:
         dest.execute(sql.create_raw(d, table))
         dest.execute(sql.create_model(d, table))
         upgrade_model_table(dest, table)
+
+
+def _schema_complete(dest: Destination) -> bool:
+    """Whether every persistent table exists with every column of the model (False when
+    the destination cannot tell cheaply)."""
+    columns_of = getattr(dest, "table_columns", None)
+    if columns_of is None:
+        return False
+    have = columns_of()
+    wanted = {sql.LOAD_HISTORY: set(), sql.LOAD_REJECTS: set()}
+    for table in MODEL:
+        wanted[table.raw] = set()
+        wanted[table.name] = set(table.column_names)
+    return all(name in have and columns <= have[name] for name, columns in wanted.items())
 
 
 def upgrade_model_table(dest: Destination, table) -> None:
@@ -161,16 +180,16 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
 
 def _stage_objects(dest: Destination, objects: list[LakeObject], load_id: str,
                    summary: LoadSummary, log: Log) -> list[tuple]:
-    """Add the records of ``objects`` to the batch: the JSON-lines ones in one read when the
-    destination can (DuckDB), else (or if one of them is unreadable) one by one; returns
+    """Add the records of ``objects`` to the batch: the JSON-lines ones in one read and the
+    Parquet ones in another when the destination can (DuckDB), else (or if one of them is
+    unreadable) one by one; returns
     the ``load_history`` rows of the objects staged."""
     counts: dict[str, int] = {}
-    together = [o for o in objects if o.format == "json"] if hasattr(dest, "land_many") else []
-    if len(together) > 1:
-        try:
-            counts = dest.land_many(together)
-        except LandingError:
-            counts = {}  # one of them is unreadable: one by one says which
+    for fmt in ("json", "parquet"):
+        together = [o for o in objects if o.format == fmt] if hasattr(dest, "land_many") else []
+        if len(together) > 1:
+            with suppress(LandingError):  # one of them is unreadable: one by one says which
+                counts.update(dest.land_many(together))
     history = []
     for obj in objects:
         if obj.key in counts:
@@ -236,8 +255,10 @@ def transaction(dest: Destination) -> Iterator[None]:
 
 
 def table_counts(dest: Destination) -> dict[str, int]:
-    """Rows per model table."""
-    return {t.name: dest.fetch(f"SELECT COUNT(*) FROM {t.name}")[1][0][0] for t in MODEL}
+    """Rows per model table (one query)."""
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {t.name})" for t in MODEL)
+    row = dest.fetch(f"SELECT {counts}")[1][0]
+    return {t.name: count for t, count in zip(MODEL, row, strict=True)}
 
 
 def _now() -> datetime:
