@@ -18,7 +18,7 @@ def _car_records(count: int, first_offset: int = 0) -> list[LakeRecord]:
     for i in range(count):
         message = make_message(CarDataV1(
             season=2018, round=4, session="R", driver_number=1 + i % 20,
-            time_utc=f"2018-04-29T12:30:{i // 20:02d}.000Z", speed_kmh=100 + i % 200,
+            time_utc=f"2018-04-29T{12 + i // 72000:02d}:{30 + i // 1200:02d}:{i // 20 % 60:02d}.000Z", speed_kmh=100 + i % 200,
             session_time_ms=i), "test")
         records.append(LakeRecord("f1.car_data", 0, first_offset + i, 1, validate_message(
             message), {k: message[k] for k in ENVELOPE_FIELDS}))

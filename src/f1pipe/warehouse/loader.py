@@ -255,10 +255,12 @@ def transaction(dest: Destination) -> Iterator[None]:
 
 
 def table_counts(dest: Destination) -> dict[str, int]:
-    """Rows per model table (one query)."""
-    counts = ", ".join(f"(SELECT COUNT(*) FROM {t.name})" for t in MODEL)
-    row = dest.fetch(f"SELECT {counts}")[1][0]
-    return {t.name: count for t, count in zip(MODEL, row, strict=True)}
+    """Rows per model table (one query: a UNION ALL of counts, which DuckDB runs several
+    times faster than scalar subqueries)."""
+    counts = " UNION ALL ".join(f"SELECT {i}, COUNT(*) FROM {t.name}"
+                                for i, t in enumerate(MODEL))
+    found = dict(dest.fetch(counts)[1])
+    return {t.name: found[i] for i, t in enumerate(MODEL)}
 
 
 def _now() -> datetime:
