@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +50,25 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
     root = lake.path
     if not root.is_dir():
         raise F1PipeError(f"lake folder {root} does not exist: check --lake / F1PIPE_LAKE")
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(DATA_SUFFIXES))
+    real_root = os.path.realpath(root)
     objects = []
-    for p in paths:
-        info = p.stat()
-        objects.append(LakeObject(key=p.relative_to(root).as_posix(), size=info.st_size,
-                                  etag=_md5(p, info), url=str(p.resolve())))
+    for key, entry in sorted(_data_files(str(root), "")):
+        info = entry.stat()  # of the target, for a link
+        path = Path(entry.path)
+        url = str(path.resolve()) if entry.is_symlink() else f"{real_root}/{key}"
+        objects.append(LakeObject(key=key, size=info.st_size, etag=_md5(path, info), url=url))
     return objects
+
+
+def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
+    """``(key, entry)`` of the data files under ``folder`` (one ``scandir`` per folder, not
+    following links to folders, as ``Path.rglob``)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _data_files(entry.path, f"{prefix}{entry.name}/")
+            elif entry.name.endswith(DATA_SUFFIXES) and entry.is_file():
+                yield f"{prefix}{entry.name}", entry
 
 
 # MD5 of the files read so far, by (path, inode, size, mtime, ctime), kept only for files
