@@ -18,8 +18,8 @@ def _car_records(count: int, first_offset: int = 0) -> list[LakeRecord]:
     for i in range(count):
         message = make_message(CarDataV1(
             season=2018, round=4, session="R", driver_number=1 + i % 20,
-            time_utc=f"2018-04-29T{12 + i // 72000:02d}:{30 + i // 1200:02d}:{i // 20 % 60:02d}.000Z", speed_kmh=100 + i % 200,
-            session_time_ms=i), "test")
+            time_utc=f"2018-04-29T12:{i // 1200 % 60:02d}:{i // 20 % 60:02d}.000Z",
+            speed_kmh=100 + i % 200, session_time_ms=i), "test")
         records.append(LakeRecord("f1.car_data", 0, first_offset + i, 1, validate_message(
             message), {k: message[k] for k in ENVELOPE_FIELDS}))
     return records
@@ -60,3 +60,33 @@ def test_a_complete_warehouse_is_left_alone_and_an_older_one_is_upgraded(tmp_pat
     finally:
         dest.close()
     assert "session_type" in tables["f1_results"] and "load_rejects" in tables
+
+
+def test_a_loop_memory_skips_opening_the_warehouse_only_when_nothing_changed(tmp_path):
+    from f1pipe.warehouse.loader import LoadMemory
+
+    wh = duckdb_warehouse(tmp_path)
+    lake = f"file://{tmp_path / 'lake'}"
+    write_folder(tmp_path / "lake", lake_objects(_car_records(40), "parquet", batch=20))
+    memory = LoadMemory()
+    first = load(wh.settings, lake, wh.url, memory=memory)
+    assert (first.objects_loaded, first.table_rows["car_data"]) == (2, 40)
+
+    again = load(wh.settings, lake, wh.url, memory=memory)
+    assert (again.objects_skipped, again.table_rows) == (2, {})  # not opened
+
+    write_folder(tmp_path / "lake", lake_objects(_car_records(20, 500), "parquet", batch=20))
+    new = load(wh.settings, lake, wh.url, memory=memory)
+    assert (new.objects_loaded, new.table_rows["car_data"]) == (1, 40)  # same samples, newer
+
+    query(wh.settings, wh.url, "SELECT 1")  # a reader changes nothing
+    assert load(wh.settings, lake, wh.url, memory=memory).table_rows == {}
+
+    (tmp_path / "f1.duckdb").unlink()  # a new warehouse file: everything again
+    fresh = load(wh.settings, lake, wh.url, memory=memory)
+    assert (fresh.objects_loaded, fresh.table_rows["car_data"]) == (3, 40)
+
+    dest = connect(wh.settings, wh.url)  # another writer
+    dest.execute("DELETE FROM load_history")
+    dest.close()
+    assert load(wh.settings, lake, wh.url, memory=memory).objects_loaded == 3
