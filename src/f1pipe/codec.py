@@ -342,8 +342,11 @@ class MessageBuilder:
             msgspec.convert(values, self.struct)
         except (msgspec.ValidationError, ValueError, TypeError):
             return None
-        dump = {**self.defaults, **values}
-        dump = {name: dump[name] for name in self.order}
+        if len(values) == len(self.order) and tuple(values) == self.order:
+            dump = values  # every field, in order: as the model dumps them
+        else:
+            dump = {**self.defaults, **values}
+            dump = {name: dump[name] for name in self.order}
         return self._key(dump, self.partition_fields), {
             "schema": dict(self.schema), "event_id": self._event_id(dump, plain),
             "produced_at": produced_at, "source": self.source, **dump}

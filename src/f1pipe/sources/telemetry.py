@@ -10,6 +10,7 @@ every car (``"0"`` rpm, ``"2"`` speed km/h, ``"3"`` gear, ``"4"`` throttle %, ``
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -102,20 +103,35 @@ def _payload(ref: SessionRef, update: FeedUpdate, raw: dict[str, Any]) -> Payloa
 
 def _fields(ref: SessionRef, update: FeedUpdate,
             raw: dict[str, Any]) -> tuple[type[Payload], dict[str, Any]]:
-    """The payload model of a sample and its field values (not checked yet)."""
+    """The payload model of a sample and its field values (not checked yet), in the model's
+    field order."""
     if "entry" in raw:
         raise ValueError("sample without cars")
-    when = parse_utc(raw["utc"], strict=True)
-    common = dict(season=ref.season, round=ref.round, session=ref.session,
-                  driver_number=int(raw["driver"]), session_time_ms=update.session_time_ms,
-                  time_utc=when.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    utc = raw["utc"]
+    time_utc = _utc_text(utc) if type(utc) is str else _utc_text.__wrapped__(utc)
     values = raw["values"] if isinstance(raw["values"], dict) else {}
+    common = {"season": ref.season, "round": ref.round, "session": ref.session,
+              "driver_number": int(raw["driver"]), "time_utc": time_utc,
+              "session_time_ms": update.session_time_ms}
     if update.feed_topic == "CarData.z":
         channels = values.get("Channels") if isinstance(values.get("Channels"), dict) else {}
-        return CarDataV1, {**common, **{name: channels.get(ch) for ch, name in
-                                         CAR_CHANNELS.items()}}
+        return CarDataV1, {**common, **{name: channels.get(ch) for name, ch in
+                                         _CAR_FIELDS}}
     return LocationV1, {**common, **{name: values.get(key) for key, name in
                                       POSITION_FIELDS.items()}}
+
+
+# CarDataV1's channel fields in the model's order, with the feed's channel of each.
+_CAR_FIELDS = sorted(((name, ch) for ch, name in CAR_CHANNELS.items()),
+                     key=lambda f: list(CarDataV1.model_fields).index(f[0]))
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_text(value: Any) -> str:
+    """A sample's time stamp as ISO UTC text with ms (every car of an entry shares it:
+    parsed once). ValueError when it is not one."""
+    when = parse_utc(value, strict=True)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _reason(feed_topic: str, exc: Exception) -> str:
