@@ -46,11 +46,12 @@ class TelemetryWatch:
         if not (summary.records.get("car_data") or summary.records.get("location")):
             return
         seen_at = time.time()
-        for table in ("car_data", "location"):
-            _, rows = query(self.settings, self.settings.warehouse,
-                            f"SELECT DISTINCT time_utc FROM {table}")
-            for (when,) in rows:
-                self.visible.setdefault((table, _stamp(when)), seen_at)
+        # One query (one read-only open of the file) for both tables.
+        _, rows = query(self.settings, self.settings.warehouse,
+                        "SELECT DISTINCT 'car_data', time_utc FROM car_data UNION ALL "
+                        "SELECT DISTINCT 'location', time_utc FROM location")
+        for table, when in rows:
+            self.visible.setdefault((table, _stamp(when)), seen_at)
 
 
 def _stamp(when: datetime) -> str:

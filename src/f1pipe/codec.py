@@ -254,3 +254,126 @@ def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: 
     message.kafka_offset = offset
     message.kafka_timestamp = timestamp_ms
     return (message.season, message.round, message.session), _encoder.encode(message) + b"\n"
+
+
+# --- The producer's fast path: envelope messages built from plain field values ------------
+#
+# A trusted decoder (the live feed's telemetry) hands over thousands of samples a second;
+# building a pydantic model per sample was most of ``f1pipe live``'s time. The Struct
+# generated from the model (as above) checks the fields instead, in C, when every value
+# already has its field's exact type: the model would take such values unchanged, so the
+# message is the one :func:`~f1pipe.schemas.make_message` builds. Anything else (a value
+# the model would coerce or refuse) goes through the model, which gives the one reason.
+
+_SORTED = msgspec.json.Encoder(order="sorted")
+
+
+def payload_struct(model: type) -> type | None:
+    """A msgspec Struct of ``model``'s payload fields alone (strict types, the model's
+    bounds, timestamps matched); None when a field type is not covered or the model fills
+    fields itself (``SessionTyped``)."""
+    from f1pipe.schemas import SessionTyped
+
+    if issubclass(model, SessionTyped):
+        return None
+    fields: list[tuple] = []
+    timestamps = []
+    try:
+        for name, info in model.model_fields.items():
+            typed, timestamp = _field_type(info.annotation, info.metadata)
+            fields.append((name, typed) if info.is_required() else (name, typed, info.default))
+            if timestamp:
+                timestamps.append(name)
+    except Unsupported:
+        return None
+    namespace = {"__post_init__": _post_init(tuple(timestamps), False)}
+    return msgspec.defstruct(f"{model.__name__}Fields", fields, namespace=namespace,
+                             kw_only=True, forbid_unknown_fields=True, gc=False)
+
+
+def uuid5_text(namespace_bytes: bytes, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` from the namespace's 16 bytes, without building
+    UUID objects: SHA-1 of namespace + name, version 5 and RFC 4122 variant bits set."""
+    import hashlib
+
+    digest = bytearray(hashlib.sha1(namespace_bytes + name.encode(),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+class MessageBuilder:
+    """``(Kafka key, envelope message)`` pairs of one payload model from field values, as
+    :func:`keyed` gives for the model built from them, without building it.
+
+    :meth:`build` returns None when the values are not all of their field's exact type or
+    the generated Struct refuses them: the caller then builds the model (which coerces
+    them or raises the one reason), so nothing is accepted that the model refuses."""
+
+    def __init__(self, model: type, source: str):
+        import hashlib
+        import json
+
+        from f1pipe.schemas import EVENT_ID_NAMESPACE, plain_type
+
+        self._sha256, self._dumps = hashlib.sha256, json.dumps
+        self.model = model
+        self.source = source
+        self.struct = payload_struct(model)
+        fields = model.model_fields
+        self.order = tuple(fields)
+        self.defaults = {n: i.default for n, i in fields.items() if not i.is_required()}
+        self.types = {n: plain_type(i.annotation) for n, i in fields.items()}
+        self.schema = {"name": model.schema_name, "version": model.schema_version}
+        self.prefix = f"{model.schema_name}/{model.schema_version}/"
+        self.key_fields = model.key_fields
+        self.partition_fields = model.partition_key_fields
+        self.namespace = EVENT_ID_NAMESPACE.bytes
+
+    def build(self, values: dict[str, Any], produced_at: str) -> tuple[str, dict] | None:
+        """The key and message of the payload ``values`` (``produced_at``: ISO UTC text with
+        ms, as :func:`~f1pipe.schemas.make_message` writes it); None: ask the model."""
+        if self.struct is None:
+            return None
+        types, plain = self.types, True
+        for name, value in values.items():
+            kind = types.get(name)
+            if value is None or type(value) is kind:
+                if kind is str and value is not None:
+                    if "\x00" in value:
+                        return None  # the model's reason
+                    plain = plain and value.isascii() and value.isprintable()
+                elif kind is float:
+                    plain = False
+                continue
+            return None  # unknown field, or a value the model would coerce or refuse
+        try:
+            msgspec.convert(values, self.struct)
+        except (msgspec.ValidationError, ValueError, TypeError):
+            return None
+        if len(values) == len(self.order) and tuple(values) == self.order:
+            dump = values  # every field, in order: as the model dumps them
+        else:
+            dump = {**self.defaults, **values}
+            dump = {name: dump[name] for name in self.order}
+        return self._key(dump, self.partition_fields), {
+            "schema": dict(self.schema), "event_id": self._event_id(dump, plain),
+            "produced_at": produced_at, "source": self.source, **dump}
+
+    def _event_id(self, dump: dict, plain: bool) -> str:
+        """:func:`~f1pipe.schemas.event_id`: the sorted compact JSON of the fields (msgspec
+        writes the same bytes as ``json.dumps`` for ints and printable ASCII strings), its
+        SHA-256, the natural key, as a UUID 5."""
+        if plain:
+            body = _SORTED.encode(dump)
+        else:
+            body = self._dumps(dump, sort_keys=True, separators=(",", ":")).encode()
+        digest = self._sha256(body).hexdigest()
+        name = f"{self.prefix}{self._key(dump, self.key_fields)}/{digest}"
+        return uuid5_text(self.namespace, name)
+
+    @staticmethod
+    def _key(dump: dict, fields: tuple[str, ...]) -> str:
+        return "-".join("" if dump[f] is None else str(dump[f]) for f in fields)

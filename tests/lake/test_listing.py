@@ -78,3 +78,30 @@ def test_missing_bucket_is_a_clear_error(s3_settings):
 @pytest.mark.integration
 def test_empty_prefix_lists_nothing(s3_settings):
     assert list_objects(s3_settings, LakeUrl.parse(f"s3://{s3_settings.s3_bucket}/lake")) == []
+
+
+def test_folder_lake_fingerprint_of_a_settled_file_is_remembered_until_it_changes(tmp_path):
+    """A file last changed over 2 s ago is hashed once; written again in place with the same
+    size (same inode), it is hashed again."""
+    import os
+
+    from f1pipe.lake import listing
+
+    path = tmp_path / "t/season=1/round=1/session=R/t+0+0000000000.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'{"a":1}\n')
+    os.utime(path, ns=(1, 1))  # mtime long ago (ctime stays now: not settled yet)
+    lake = LakeUrl.parse(f"file://{tmp_path}")
+    first = list_objects(load_settings(), lake)[0].etag
+    assert not any(k[0] == str(path) for k in listing._MD5_CACHE)  # ctime is fresh
+
+    settled = listing.SETTLED_NS
+    listing.SETTLED_NS = -10**18  # every file counts as settled
+    try:
+        assert list_objects(load_settings(), lake)[0].etag == first
+        assert any(k[0] == str(path) for k in listing._MD5_CACHE)
+        path.write_bytes(b'{"b":2}\n')  # same size, same inode, new times
+        assert list_objects(load_settings(), lake)[0].etag == \
+            hashlib.md5(b'{"b":2}\n').hexdigest()
+    finally:
+        listing.SETTLED_NS = settled

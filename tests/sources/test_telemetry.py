@@ -58,3 +58,38 @@ def test_bad_samples_come_back_with_a_reason_and_the_good_ones_still_do():
 
 def test_other_topics_have_no_telemetry():
     assert telemetry_payloads(_ref(), _update("TimingData", {"Lines": {}})) == ([], [])
+
+
+def test_messages_are_the_payloads_messages_whichever_path_builds_them():
+    """Fast path (exact types) and model path (values the model coerces) both give
+    ``keyed(payload)``; the bad samples are the same, with the same reasons."""
+    from f1pipe.codec import keyed
+    from f1pipe.sources.telemetry import telemetry_messages
+
+    when = datetime(2024, 5, 5, 14, 0, 0, 123000, tzinfo=UTC)
+    data = {"Entries": [
+        {"Utc": "2018-04-29T12:30:00.1234567Z",
+         "Cars": {"44": {"Channels": {"0": 11_000, "2": 301, "3": 7, "45": 12}},
+                  "1": {"Channels": {"2": 301.0, "3": "7", "4": True}},  # coerced
+                  "5": {"Channels": {"2": 9000}},  # refused
+                  "07": {"Channels": {}}, "x": {}}},
+        {"Utc": 5, "Cars": {"8": {"Channels": {}}}}, {"Utc": ["x"], "Cars": {"9": {}}},
+        {"Utc": "not a time", "Cars": {"7": {}}}, {"Utc": "not a time", "Cars": {"6": {}}},
+        "garbage"]}
+    places = {"Position": [{"Timestamp": "2018-04-29T12:30:00Z", "Entries": {
+        "3": {"X": -5, "Y": 2**40, "Z": 0, "Status": "OffTrack ✓"}, "4": "no values"}}]}
+    reasons = {}
+    for topic, update in (("CarData.z", data), ("Position.z", places)):
+        payloads, bad = telemetry_payloads(_ref(), _update(topic, update))
+        messages, bad2 = telemetry_messages(_ref(), _update(topic, update), "src", when)
+        assert [(type(p), *keyed(p, "src", when)) for p in payloads] == messages
+        assert [list(keyed(p, "src", when)[1]) for p in payloads] == [list(m) for *_, m in
+                                                                      messages]  # order
+        assert bad == bad2
+        reasons[topic] = [reason.split(": ", 1)[1] for _, reason in bad]
+    assert len(messages) == 2 and reasons["Position.z"] == []  # "4": no values, all None
+    assert reasons["CarData.z"] == [
+        "speed_kmh: Input should be less than or equal to 500",
+        "invalid literal for int() with base 10: 'x'", "time stamp is not text",
+        "time stamp is not text", "bad time stamp 'not a time'", "bad time stamp 'not a time'",
+        "sample without cars"]

@@ -8,6 +8,9 @@ warehouse can tell a new object from one it has loaded before.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,24 +50,53 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
     root = lake.path
     if not root.is_dir():
         raise F1PipeError(f"lake folder {root} does not exist: check --lake / F1PIPE_LAKE")
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(DATA_SUFFIXES))
-    return [
-        LakeObject(
-            key=p.relative_to(root).as_posix(),
-            size=p.stat().st_size,
-            etag=_md5(p),
-            url=str(p.resolve()),
-        )
-        for p in paths
-    ]
+    real_root = os.path.realpath(root)
+    objects = []
+    for key, entry in sorted(_data_files(str(root), "")):
+        info = entry.stat()  # of the target, for a link
+        path = Path(entry.path)
+        url = str(path.resolve()) if entry.is_symlink() else f"{real_root}/{key}"
+        objects.append(LakeObject(key=key, size=info.st_size, etag=_md5(path, info), url=url))
+    return objects
 
 
-def _md5(path: Path) -> str:
+def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
+    """``(key, entry)`` of the data files under ``folder`` (one ``scandir`` per folder, not
+    following links to folders, as ``Path.rglob``)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                yield from _data_files(entry.path, f"{prefix}{entry.name}/")
+            elif entry.name.endswith(DATA_SUFFIXES) and entry.is_file():
+                yield f"{prefix}{entry.name}", entry
+
+
+# MD5 of the files read so far, by (path, inode, size, mtime, ctime), kept only for files
+# last changed over SETTLED_NS ago (as git's "racy" index entries: a file's times have a
+# coarse clock, so a file rewritten within a tick of the cached read could look unchanged).
+# A file written again afterwards has new times and is read again; an unchanged one is not,
+# so listing a lake that grows all race long stays cheap.
+_MD5_CACHE: dict[tuple, str] = {}
+MD5_CACHE_MAX = 500_000
+SETTLED_NS = 2_000_000_000
+
+
+def _md5(path: Path, info: os.stat_result | None = None) -> str:
+    info = info or path.stat()
+    key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    found = _MD5_CACHE.get(key)
+    if found is not None:
+        return found
     digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    found = digest.hexdigest()
+    if max(info.st_mtime_ns, info.st_ctime_ns) < time.time_ns() - SETTLED_NS:
+        if len(_MD5_CACHE) >= MD5_CACHE_MAX:
+            _MD5_CACHE.clear()
+        _MD5_CACHE[key] = found
+    return found
 
 
 def _list_bucket(settings: Settings, lake: LakeUrl) -> list[LakeObject]:

@@ -91,14 +91,31 @@ def encode_jsonl(records: list[LakeRecord]) -> bytes:
 
 def encode_parquet(records: list[LakeRecord]) -> bytes:
     """A Parquet file (zstd) whose column types come from the payload models."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema([r.schema for r in records])
-    table = pa.Table.from_pylist([r.row() for r in records], schema=schema)
+    table = arrow_table(records, arrow_schema([r.schema for r in records]))
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
+
+
+def arrow_table(records: list[LakeRecord], schema):
+    """The records as an Arrow table of ``schema``: their JSON lines parsed by Arrow's JSON
+    reader into typed columns (in C++, without a Python object per value, and without
+    holding the GIL); if the reader refuses them, from one dict per record, as before
+    (the same table: same values, types and nulls)."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    body = encode_jsonl(records)
+    try:
+        return pa_json.read_json(
+            io.BytesIO(body),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=len(body) + 1),
+            parse_options=pa_json.ParseOptions(explicit_schema=schema,
+                                               unexpected_field_behavior="error"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        return pa.Table.from_pylist([r.row() for r in records], schema=schema)
 
 
 def arrow_schema(models: list[type[Payload]]):

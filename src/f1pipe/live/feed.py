@@ -37,7 +37,7 @@ from f1pipe.sources import configure_fastf1, season_events, session_ref
 from f1pipe.sources.live_recording import ArrivalIndex, feed_message, read_messages
 from f1pipe.sources.live_timing import FeedUpdate, live_payloads
 from f1pipe.sources.schedule import SessionRef
-from f1pipe.sources.telemetry import telemetry_payloads
+from f1pipe.sources.telemetry import telemetry_messages
 
 log = logging.getLogger(__name__)
 # FastF1's client logs here; its supervisor's "Timeout - received no data" is how
@@ -76,6 +76,7 @@ class LivePublishing:
         self.start_utc: datetime | None = None
         self._indexes = ArrivalIndex()
         self._known_topics: set[str] = set()
+        self._model_topics: dict[type, str] = {}  # payload model -> its dataset's topic
         # Every topic's state as published so far (updates merged): what a reconnection's
         # initial state is reconciled with.
         self.state: dict[str, Any] = {}
@@ -99,16 +100,22 @@ class LivePublishing:
         self._publish_telemetry(update)
 
     def _publish_telemetry(self, update: FeedUpdate) -> None:
-        """``CarData.z`` / ``Position.z``: every car's sample to ``car_data`` / ``location``;
-        a sample that is not valid to the dead letters."""
-        samples, bad = telemetry_payloads(self.summary.ref, update)
-        for payload in samples:
-            topic = self._dataset_topic(dataset_of(payload).name)
-            self.publisher.publish(topic, payload, SOURCE)
-            self.summary.messages += 1
-            self.summary.topics[topic] = self.summary.topics.get(topic, 0) + 1
+        """``CarData.z`` / ``Position.z``: every car's sample to ``car_data`` / ``location``
+        (messages built without a model per sample: :func:`telemetry_messages`); a sample
+        that is not valid to the dead letters."""
+        samples, bad = telemetry_messages(self.summary.ref, update, SOURCE)
+        topics = self.summary.topics
+        for model, key, message in samples:
+            topic = self._model_topics.get(model) or self._model_topic(model)
+            self.publisher.send(topic, key, message)
+            topics[topic] = topics.get(topic, 0) + 1
+        self.summary.messages += len(samples)
         for raw, reason in bad:
             self.dead_letter(raw, reason, "live")
+
+    def _model_topic(self, model: type) -> str:
+        topic = self._model_topics[model] = self._dataset_topic(dataset_of(model).name)
+        return topic
 
     def _dataset_topic(self, dataset: str) -> str:
         topic = topic_for(dataset, self.settings)

@@ -23,7 +23,7 @@ from f1pipe.lake import open_sink
 from f1pipe.sources.live_timing import FEED_TOPICS
 from f1pipe.sources.telemetry import TELEMETRY_TOPICS
 from f1pipe.warehouse import load
-from f1pipe.warehouse.loader import LoadSummary
+from f1pipe.warehouse.loader import LoadMemory, LoadSummary
 
 MAX_FLUSH_INTERVAL_S = 1.0
 LOAD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
@@ -73,6 +73,7 @@ class LoaderLoop:
         self.loads = 0
         self.rows = 0
         self.retries = 0
+        self.memory = LoadMemory()  # what earlier loads recorded: a load finding nothing new
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -101,7 +102,8 @@ class LoaderLoop:
         raise AssertionError("unreachable")
 
     def load_once(self) -> LoadSummary:
-        summary = load(self.settings, self.settings.lake, self.settings.warehouse)
+        summary = load(self.settings, self.settings.lake, self.settings.warehouse,
+                       memory=self.memory)
         self.loads += 1
         self.rows += summary.rows_total
         if self.on_load:

@@ -10,12 +10,15 @@ every car (``"0"`` rpm, ``"2"`` speed km/h, ``"3"`` gear, ``"4"`` throttle %, ``
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from f1pipe import codec
 from f1pipe.schemas import CarDataV1, LocationV1, Payload
 from f1pipe.sources.live_timing import FeedUpdate
 from f1pipe.sources.schedule import SessionRef
@@ -57,20 +60,78 @@ def _samples(data: dict[str, Any], list_key: str, stamp_key: str,
             yield {"driver": number, "utc": entry.get(stamp_key), "values": values}
 
 
+def telemetry_messages(ref: SessionRef, update: FeedUpdate, source: str,
+                       produced_at: datetime | None = None
+                       ) -> tuple[list[tuple[type[Payload], str, dict]], list[tuple[str, str]]]:
+    """:func:`telemetry_payloads` as envelope messages ``(model, Kafka key, message)``, each
+    exactly what :func:`~f1pipe.codec.keyed` gives for the sample's payload (produced at
+    ``produced_at``, default now), built without a pydantic model when the generated Struct
+    takes the values (:class:`~f1pipe.codec.MessageBuilder`); the bad samples as there."""
+    spec = TELEMETRY_TOPICS.get(update.feed_topic)
+    if spec is None:
+        return [], []
+    when = produced_at or datetime.now(UTC)
+    stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    messages, bad = [], []
+    for raw in _samples(update.data, *spec[1:]):
+        try:
+            model, values = _fields(ref, update, raw)
+            builder = _builder(model, source)
+            built = builder.build(values, stamp)
+            if built is None:  # the model coerces the values, or refuses them with a reason
+                built = codec.keyed(model(**values), source, when)
+            messages.append((model, *built))
+        except (ValueError, ValidationError, TypeError) as exc:
+            bad.append((json.dumps(raw, default=str)[:2000], _reason(update.feed_topic, exc)))
+    return messages, bad
+
+
+_BUILDERS: dict[tuple[type, str], codec.MessageBuilder] = {}
+
+
+def _builder(model: type[Payload], source: str) -> codec.MessageBuilder:
+    found = _BUILDERS.get((model, source))
+    if found is None:
+        found = _BUILDERS[(model, source)] = codec.MessageBuilder(model, source)
+    return found
+
+
 def _payload(ref: SessionRef, update: FeedUpdate, raw: dict[str, Any]) -> Payload:
+    model, values = _fields(ref, update, raw)
+    return model(**values)
+
+
+def _fields(ref: SessionRef, update: FeedUpdate,
+            raw: dict[str, Any]) -> tuple[type[Payload], dict[str, Any]]:
+    """The payload model of a sample and its field values (not checked yet), in the model's
+    field order."""
     if "entry" in raw:
         raise ValueError("sample without cars")
-    when = parse_utc(raw["utc"], strict=True)
-    common = dict(season=ref.season, round=ref.round, session=ref.session,
-                  driver_number=int(raw["driver"]), session_time_ms=update.session_time_ms,
-                  time_utc=when.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+    utc = raw["utc"]
+    time_utc = _utc_text(utc) if type(utc) is str else _utc_text.__wrapped__(utc)
     values = raw["values"] if isinstance(raw["values"], dict) else {}
+    common = {"season": ref.season, "round": ref.round, "session": ref.session,
+              "driver_number": int(raw["driver"]), "time_utc": time_utc,
+              "session_time_ms": update.session_time_ms}
     if update.feed_topic == "CarData.z":
         channels = values.get("Channels") if isinstance(values.get("Channels"), dict) else {}
-        return CarDataV1(**common, **{name: channels.get(ch) for ch, name in
-                                      CAR_CHANNELS.items()})
-    return LocationV1(**common, **{name: values.get(key) for key, name in
-                                   POSITION_FIELDS.items()})
+        return CarDataV1, {**common, **{name: channels.get(ch) for name, ch in
+                                         _CAR_FIELDS}}
+    return LocationV1, {**common, **{name: values.get(key) for key, name in
+                                      POSITION_FIELDS.items()}}
+
+
+# CarDataV1's channel fields in the model's order, with the feed's channel of each.
+_CAR_FIELDS = sorted(((name, ch) for ch, name in CAR_CHANNELS.items()),
+                     key=lambda f: list(CarDataV1.model_fields).index(f[0]))
+
+
+@functools.lru_cache(maxsize=256)
+def _utc_text(value: Any) -> str:
+    """A sample's time stamp as ISO UTC text with ms (every car of an entry shares it:
+    parsed once). ValueError when it is not one."""
+    when = parse_utc(value, strict=True)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _reason(feed_topic: str, exc: Exception) -> str:

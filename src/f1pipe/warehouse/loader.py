@@ -12,6 +12,7 @@ next load does them.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -57,17 +58,36 @@ class LoadSummary:
 
 
 def ensure_schema(dest: Destination) -> None:
-    """Create the landing, history, raw and model tables if missing."""
+    """Create the landing, history, raw and model tables if missing (the session's working
+    tables always: they are temporary). When the destination can list its tables' columns
+    (DuckDB) and every table is there with every column, that one look is all: the streaming
+    landing loads several times a second."""
     d = dest.dialect
     dest.execute(sql.create_landing(d))
     dest.execute(sql.create_batch(d))
     dest.execute(sql.create_staged(d))
+    if _schema_complete(dest):
+        return
     dest.execute(sql.create_load_history(d))
     dest.execute(sql.create_load_rejects(d))
     for table in MODEL:
         dest.execute(sql.create_raw(d, table))
         dest.execute(sql.create_model(d, table))
         upgrade_model_table(dest, table)
+
+
+def _schema_complete(dest: Destination) -> bool:
+    """Whether every persistent table exists with every column of the model (False when
+    the destination cannot tell cheaply)."""
+    columns_of = getattr(dest, "table_columns", None)
+    if columns_of is None:
+        return False
+    have = columns_of()
+    wanted = {sql.LOAD_HISTORY: set(), sql.LOAD_REJECTS: set()}
+    for table in MODEL:
+        wanted[table.raw] = set()
+        wanted[table.name] = set(table.column_names)
+    return all(name in have and columns <= have[name] for name, columns in wanted.items())
 
 
 def upgrade_model_table(dest: Destination, table) -> None:
@@ -81,20 +101,68 @@ def upgrade_model_table(dest: Destination, table) -> None:
         dest.execute(sql.fill_session_type(table))
 
 
+@dataclass
+class LoadMemory:
+    """What a loading loop's earlier loads left recorded in ``load_history``: the objects
+    (key, fingerprint) and the warehouse file as the last load left it (device, inode, size,
+    modification time: any other writer, or a new file, changes them; readers do not). A
+    load that lists nothing else, into the unchanged file, need not open it at all: the
+    streaming landing loads several times a second, mostly to find one or two new objects,
+    or none. Only for DuckDB files (another warehouse is always asked)."""
+
+    recorded: set[tuple[str, str]] = field(default_factory=set)
+    warehouse: tuple[int, ...] | None = None
+
+
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,
-         log: Log | None = None) -> LoadSummary:
-    """Load every new object of the lake into the warehouse; returns what was done."""
+         log: Log | None = None, memory: LoadMemory | None = None) -> LoadSummary:
+    """Load every new object of the lake into the warehouse; returns what was done.
+
+    ``memory``: kept by a caller that loads again and again (:class:`LoadMemory`); when
+    every listed object is in it and the warehouse file is the same, nothing is opened
+    (summary: every object skipped, no ``table_rows``)."""
     started = time.monotonic()
     lake = LakeUrl.parse(lake_url)
     objects = list_objects(settings, lake)
+    identity = warehouse_identity(warehouse_url) if memory is not None else None
+    if (identity is not None and identity == memory.warehouse
+            and all((o.key, o.etag) in memory.recorded for o in objects)):
+        return LoadSummary(objects_skipped=len(objects), records={t.name: 0 for t in MODEL},
+                           elapsed_s=time.monotonic() - started)
     dest = connect(settings, warehouse_url)
     try:
         summary = _load(dest, lake, objects, log or (lambda _: None),
                         settings.load_batch_objects)
     finally:
         dest.close()
+    if memory is not None:
+        failed = {key for key, _ in summary.failed}
+        if memory.warehouse != identity:
+            memory.recorded.clear()
+        memory.warehouse = warehouse_identity(warehouse_url)
+        memory.recorded.update((o.key, o.etag) for o in objects if o.key not in failed)
     summary.elapsed_s = time.monotonic() - started
     return summary
+
+
+def warehouse_identity(warehouse_url: str) -> tuple[int, ...] | None:
+    """(device, inode, size, mtime in ns) of a ``duckdb://`` warehouse file; None for another
+    warehouse, an in-memory or missing file, or one with a write-ahead log left (another
+    writer's work in progress)."""
+    if not warehouse_url.startswith("duckdb://"):
+        return None
+    from f1pipe.warehouse.duckdb.client import database_path
+
+    path = database_path(warehouse_url)
+    if path == ":memory:":
+        return None
+    if os.path.exists(f"{path}.wal"):
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
@@ -178,16 +246,16 @@ def _forget_objects(dest: Destination, keys: list[str]) -> None:
 
 def _stage_objects(dest: Destination, objects: list[LakeObject], load_id: str,
                    summary: LoadSummary, log: Log) -> list[tuple]:
-    """Add the records of ``objects`` to the batch: the JSON-lines ones in one read when the
-    destination can (DuckDB), else (or if one of them is unreadable) one by one; returns
+    """Add the records of ``objects`` to the batch: the JSON-lines ones in one read and the
+    Parquet ones in another when the destination can (DuckDB), else (or if one of them is
+    unreadable) one by one; returns
     the ``load_history`` rows of the objects staged."""
     counts: dict[str, int] = {}
-    together = [o for o in objects if o.format == "json"] if hasattr(dest, "land_many") else []
-    if len(together) > 1:
-        try:
-            counts = dest.land_many(together)
-        except LandingError:
-            counts = {}  # one of them is unreadable: one by one says which
+    for fmt in ("json", "parquet"):
+        together = [o for o in objects if o.format == fmt] if hasattr(dest, "land_many") else []
+        if len(together) > 1:
+            with suppress(LandingError):  # one of them is unreadable: one by one says which
+                counts.update(dest.land_many(together))
     history = []
     for obj in objects:
         if obj.key in counts:
@@ -253,8 +321,12 @@ def transaction(dest: Destination) -> Iterator[None]:
 
 
 def table_counts(dest: Destination) -> dict[str, int]:
-    """Rows per model table."""
-    return {t.name: dest.fetch(f"SELECT COUNT(*) FROM {t.name}")[1][0][0] for t in MODEL}
+    """Rows per model table (one query: a UNION ALL of counts, which DuckDB runs several
+    times faster than scalar subqueries)."""
+    counts = " UNION ALL ".join(f"SELECT {i}, COUNT(*) FROM {t.name}"
+                                for i, t in enumerate(MODEL))
+    found = dict(dest.fetch(counts)[1])
+    return {t.name: found[i] for i, t in enumerate(MODEL)}
 
 
 def _now() -> datetime:

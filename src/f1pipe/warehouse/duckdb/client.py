@@ -27,7 +27,7 @@ from f1pipe.errors import ConfigError, F1PipeError, LandingError
 from f1pipe.lake.listing import LakeObject
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse.duckdb import DIALECT
-from f1pipe.warehouse.duckdb.sql import land_json_objects, land_object
+from f1pipe.warehouse.duckdb.sql import land_json_objects, land_object, land_parquet_objects
 from f1pipe.warehouse.sql import BATCH
 
 LOCK_CONFLICT = "Could not set lock on file"
@@ -153,14 +153,17 @@ class DuckDBDestination:
             raise LandingError(f"{obj.key}: {_first_line(exc)}") from None
 
     def land_many(self, objects: list[LakeObject]) -> dict[str, int]:
-        """Read many JSON-lines objects into the batch table at once; returns records per
-        object key. Raises LandingError (nothing added) if one cannot be read: the loader
-        then lands them one by one to tell which."""
+        """Read many objects of one format (JSON lines, or Parquet) into the batch table at
+        once; returns records per object key. Raises LandingError (nothing added) if one
+        cannot be read: the loader then lands them one by one to tell which."""
+        land = land_parquet_objects if objects[0].format == "parquet" else land_json_objects
+        keys = [o.key for o in objects]
         try:
             self.con.execute("BEGIN TRANSACTION")
-            self.con.execute(land_json_objects([(o.url, o.key) for o in objects]))
+            self.con.execute(land([(o.url, o.key) for o in objects]))
             counts = dict(self.con.execute(
-                f"SELECT object_key, COUNT(*) FROM {BATCH} GROUP BY object_key").fetchall())
+                f"SELECT object_key, COUNT(*) FROM {BATCH} WHERE object_key IN "
+                f"(SELECT unnest($keys)) GROUP BY object_key", {"keys": keys}).fetchall())
             if any(o.key not in counts for o in objects):
                 raise duckdb.Error("an object gave no records (or its name did not match)")
             self.con.execute("COMMIT")
@@ -169,6 +172,17 @@ class DuckDBDestination:
                 self.con.execute("ROLLBACK")
             raise LandingError(f"batch of {len(objects)}: {_first_line(exc)}") from None
         return counts
+
+    def table_columns(self) -> dict[str, set[str]]:
+        """The main schema's tables and their columns (lower case), from DuckDB's catalog."""
+        rows = self.con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = current_schema()"
+            ).fetchall()
+        tables: dict[str, set[str]] = {}
+        for table, column in rows:
+            tables.setdefault(table.lower(), set()).add(column.lower())
+        return tables
 
     def close(self) -> None:
         self.con.close()

@@ -32,3 +32,16 @@ def land_json_objects(urls_and_keys: list[tuple[str, str]]) -> str:
         f"hive_partitioning = false, filename = true) r "
         f"JOIN (VALUES {keys}) k(url, object_key) ON r.filename = k.url"
     )
+
+
+def land_parquet_objects(urls_and_keys: list[tuple[str, str]]) -> str:
+    """INSERT the records of many Parquet objects into the batch table in one statement,
+    each with its object key (``(url, key)`` pairs): one read per object (their columns may
+    differ), as :func:`land_object` reads one."""
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    reads = " UNION ALL ".join(
+        f"SELECT to_json(p) AS v, {literal(key)} AS object_key FROM read_parquet("
+        f"{literal(url)}, hive_partitioning = false) p" for url, key in urls_and_keys)
+    return f"INSERT INTO {BATCH} (v, object_key) {reads}"
