@@ -150,14 +150,15 @@ def _post_init(timestamps: tuple[str, ...], session_typed: bool):
     message."""
     from f1pipe.schemas import SESSION_TYPES, SPRINT_NAMED_SQ_UNTIL
 
-    lines = ["def __post_init__(self):",
-             # produced_at: messages sent together share it; a checked one is remembered
-             "    v = self.produced_at",
-             "    if v not in seen:",
-             "        if iso(v) is None:", "            raise ValueError('not ISO UTC')",
-             "        fromiso(v)",
-             "        if len(seen) > 1024:", "            seen.clear()",
-             "        seen[v] = None"]
+    lines = ["def __post_init__(self):", "    pass"]
+    if "produced_at" in timestamps:
+        # produced_at: messages sent together share it; a checked one is remembered
+        lines += ["    v = self.produced_at",
+                  "    if v not in seen:",
+                  "        if iso(v) is None:", "            raise ValueError('not ISO UTC')",
+                  "        fromiso(v)",
+                  "        if len(seen) > 1024:", "            seen.clear()",
+                  "        seen[v] = None"]
     for name in timestamps:
         if name == "produced_at":
             continue
