@@ -181,6 +181,22 @@ def _post_init(timestamps: tuple[str, ...], session_typed: bool):
     return namespace["__post_init__"]
 
 
+def _payload_fields(model: type) -> tuple[list[tuple], tuple[str, ...]] | None:
+    """The msgspec fields of ``model``'s payload, in order (``(name, type[, default])``),
+    and the names of its timestamp fields; None when a field type is not covered."""
+    fields: list[tuple] = []
+    timestamps = []
+    try:
+        for name, info in model.model_fields.items():
+            typed, timestamp = _field_type(info.annotation, info.metadata)
+            fields.append((name, typed) if info.is_required() else (name, typed, info.default))
+            if timestamp:
+                timestamps.append(name)
+    except Unsupported:
+        return None
+    return fields, tuple(timestamps)
+
+
 # The Kafka coordinates close every lake line. In the Struct they are typed so that no
 # value decodes (a message carrying one is refused, as the model refuses an extra field);
 # the consumer sets them after decoding, and the Struct encodes as the whole lake line.
@@ -201,20 +217,12 @@ def lake_struct(model: type) -> type | None:
         ("produced_at", Annotated[str, msgspec.Meta(max_length=ISO_MAX_CHARS)]),
         ("source", short),
     ]
-    timestamps = ["produced_at"]
-    try:
-        for name, info in model.model_fields.items():
-            typed, timestamp = _field_type(info.annotation, info.metadata)
-            if info.is_required():
-                fields.append((name, typed))
-            else:
-                fields.append((name, typed, info.default))
-            if timestamp:
-                timestamps.append(name)
-    except Unsupported:
+    payload = _payload_fields(model)
+    if payload is None:
         return None
-    fields.extend(KAFKA_FIELDS)
-    namespace = {"__post_init__": _post_init(tuple(timestamps), issubclass(model, SessionTyped))}
+    fields += [*payload[0], *KAFKA_FIELDS]
+    timestamps = ("produced_at", *payload[1])
+    namespace = {"__post_init__": _post_init(timestamps, issubclass(model, SessionTyped))}
     # gc=False: scalars only, no cycles; the collector never walks the consumer's batches.
     return msgspec.defstruct(f"{model.__name__}Line", fields, namespace=namespace, kw_only=True,
                              forbid_unknown_fields=True, gc=False)
@@ -275,19 +283,11 @@ def payload_struct(model: type) -> type | None:
     fields itself (``SessionTyped``)."""
     from f1pipe.schemas import SessionTyped
 
-    if issubclass(model, SessionTyped):
+    payload = None if issubclass(model, SessionTyped) else _payload_fields(model)
+    if payload is None:
         return None
-    fields: list[tuple] = []
-    timestamps = []
-    try:
-        for name, info in model.model_fields.items():
-            typed, timestamp = _field_type(info.annotation, info.metadata)
-            fields.append((name, typed) if info.is_required() else (name, typed, info.default))
-            if timestamp:
-                timestamps.append(name)
-    except Unsupported:
-        return None
-    namespace = {"__post_init__": _post_init(tuple(timestamps), False)}
+    fields, timestamps = payload
+    namespace = {"__post_init__": _post_init(timestamps, False)}
     return msgspec.defstruct(f"{model.__name__}Fields", fields, namespace=namespace,
                              kw_only=True, forbid_unknown_fields=True, gc=False)
 
