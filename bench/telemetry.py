@@ -46,10 +46,10 @@ class TelemetryWatch:
         if not (summary.records.get("car_data") or summary.records.get("location")):
             return
         seen_at = time.time()
-        # One query (one read-only open of the file) for both tables.
-        _, rows = query(self.settings, self.settings.warehouse,
-                        "SELECT DISTINCT 'car_data', time_utc FROM car_data UNION ALL "
-                        "SELECT DISTINCT 'location', time_utc FROM location")
+        # One query for both tables, through the loader loop's connection.
+        _, rows = self.loop.held.fetch(
+            "SELECT DISTINCT 'car_data', time_utc FROM car_data UNION ALL "
+            "SELECT DISTINCT 'location', time_utc FROM location")
         for table, when in rows:
             self.visible.setdefault((table, _stamp(when)), seen_at)
 

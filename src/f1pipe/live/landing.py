@@ -23,10 +23,14 @@ from f1pipe.lake import open_sink
 from f1pipe.sources.live_timing import FEED_TOPICS
 from f1pipe.sources.telemetry import TELEMETRY_TOPICS
 from f1pipe.warehouse import load
+from f1pipe.warehouse.held import HeldWarehouse
 from f1pipe.warehouse.loader import LoadMemory, LoadSummary
 
 MAX_FLUSH_INTERVAL_S = 1.0
 LOAD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
+# The loader loop keeps its warehouse connection for the loads of this long, then closes it
+# for one pause (readers of a DuckDB file get in then): see f1pipe.warehouse.held.
+HOLD_WAREHOUSE_S = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +46,7 @@ def landing_topics(settings: Settings) -> list[str]:
 class LandingOptions:
     flush_interval_s: float = 0.5  # lake consumer: max age of a batch, seconds (<= 1)
     load_every_s: float = 0.5  # pause between loads, seconds
+    hold_warehouse_s: float = HOLD_WAREHOUSE_S  # one connection for the loads of this long
     until_idle_s: float | None = None  # stop after this long without a new message
     batch_size: int = 1000
     group: str = "f1pipe-live-landing"
@@ -58,14 +63,18 @@ class LoaderLoop:
     """Loads the lake into the warehouse again and again until stopped (then once more).
 
     A failed load (e.g. another process holds the DuckDB file's lock for a moment) is tried
-    again after 0.5, 1, 2 and 4 s; if it still fails, :meth:`run` raises at once.
+    again after 0.5, 1, 2 and 4 s; if it still fails, :meth:`run` raises at once. The loads
+    of ``hold_s`` seconds share one warehouse connection (:class:`HeldWarehouse`); it is
+    closed after them, for one pause, and when the loop ends.
     """
 
     def __init__(self, settings: Settings, every_s: float,
                  on_load: Callable[[LoadSummary], None] | None = None,
                  retry_delays_s: tuple[float, ...] = LOAD_RETRY_DELAYS_S,
-                 on_retry: Callable[[str], None] | None = None):
+                 on_retry: Callable[[str], None] | None = None,
+                 hold_s: float = HOLD_WAREHOUSE_S):
         self.settings = settings
+        self.held = HeldWarehouse(settings, settings.warehouse, hold_s)
         self.every_s = every_s
         self.on_load = on_load
         self.retry_delays_s = retry_delays_s
@@ -82,10 +91,13 @@ class LoaderLoop:
     def run(self) -> None:
         if self.settings.lake.startswith("file://"):  # the loader wants the folder to exist
             Path(self.settings.lake.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-        while not self._stop.is_set():
+        try:
+            while not self._stop.is_set():
+                self.load_with_retry()
+                self._stop.wait(self.every_s)
             self.load_with_retry()
-            self._stop.wait(self.every_s)
-        self.load_with_retry()
+        finally:
+            self.held.close()
 
     def load_with_retry(self) -> LoadSummary:
         """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
@@ -103,11 +115,13 @@ class LoaderLoop:
 
     def load_once(self) -> LoadSummary:
         summary = load(self.settings, self.settings.lake, self.settings.warehouse,
-                       memory=self.memory)
+                       memory=self.memory, held=self.held)
         self.loads += 1
         self.rows += summary.rows_total
         if self.on_load:
             self.on_load(summary)
+        if self.held.release_if_due():
+            self.memory.after_close(self.settings.warehouse)
         return summary
 
 
@@ -136,7 +150,8 @@ def run_landing(settings: Settings, options: LandingOptions,
     topics = landing_topics(settings)
     ensure_topics(settings, topics)
     consumer = lake_consumer(settings, topics, options)
-    loader = LoaderLoop(settings, options.load_every_s, on_load)
+    loader = LoaderLoop(settings, options.load_every_s, on_load,
+                        hold_s=options.hold_warehouse_s)
     errors: list[str] = []
     # A loader that gives up stops the consumer at once: the command exits non-zero now,
     # not at Ctrl-C while the lake grows and the warehouse does not.

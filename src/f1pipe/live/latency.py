@@ -35,7 +35,6 @@ from f1pipe.live.tower import Tower, TowerOptions
 from f1pipe.sources import configure_fastf1, session_ref
 from f1pipe.sources.live_timing import read_session
 from f1pipe.times import format_session_time
-from f1pipe.warehouse import query
 from f1pipe.warehouse.loader import LoadSummary
 
 FLUSH_INTERVAL_S = 0.25  # lake consumer: max age of a batch
@@ -71,23 +70,53 @@ class LatencyReport:
 
 
 class WarehouseWatch:
-    """After each load of the loader loop: note when each row first became visible."""
+    """After each load of the loader loop: note when each row first became visible.
+
+    It reads through the loop's own connection (no file to open between two loads), and
+    only the rows it has not seen yet: per Kafka topic and partition, those from the lowest
+    offset it has not seen (offsets of a fresh topic count from 0)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.visible: dict[str, float] = {}  # event id -> latency in ms
         self.loop = LoaderLoop(settings, LOAD_PAUSE_S, self.after_load)
+        self._floor: dict[tuple[str, int], int] = {}  # every offset below it was seen
+        self._above: dict[tuple[str, int], set[int]] = {}  # offsets seen above the floor
 
     def after_load(self, summary: LoadSummary) -> None:
         if not summary.records.get("live_updates"):
             return
         seen_at = datetime.now(UTC)
-        _, rows = query(self.settings, self.settings.warehouse,
-                        "SELECT event_id, produced_at FROM live_updates")
-        for event_id, produced_at in rows:
+        where, params = self._unseen()
+        _, rows = self.loop.held.fetch(
+            "SELECT event_id, produced_at, kafka_topic, kafka_partition, kafka_offset "
+            f"FROM live_updates{where}", params)
+        for event_id, produced_at, topic, partition, offset in rows:
             if event_id not in self.visible:
                 published = produced_at.replace(tzinfo=UTC)
                 self.visible[event_id] = (seen_at - published).total_seconds() * 1000
+            self._saw((topic, partition), offset)
+
+    def _unseen(self) -> tuple[str, tuple]:
+        """The WHERE clause (and its parameters) of the rows not seen yet."""
+        if not self._floor:
+            return "", ()
+        tried = " OR ".join(["(kafka_topic = ? AND kafka_partition = ?)"] * len(self._floor))
+        above = " OR ".join(["(kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ?)"]
+                            * len(self._floor))
+        params = tuple(v for (t, p) in self._floor for v in (t, p))
+        params += tuple(v for (t, p), low in self._floor.items() for v in (t, p, low))
+        return f" WHERE NOT ({tried}) OR {above}", params
+
+    def _saw(self, where: tuple[str, int], offset: int) -> None:
+        low = self._floor.setdefault(where, 0)
+        above = self._above.setdefault(where, set())
+        if offset >= low:
+            above.add(offset)
+        while low in above:
+            above.remove(low)
+            low += 1
+        self._floor[where] = low
 
 
 def measure_latency(settings: Settings, request: ReplayRequest,

@@ -26,6 +26,7 @@ from f1pipe.lake.listing import LakeObject, list_objects
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse import sql
 from f1pipe.warehouse.destination import Destination, connect
+from f1pipe.warehouse.held import HeldWarehouse
 from f1pipe.warehouse.model import MODEL
 
 Log = Callable[[str], None]
@@ -113,28 +114,46 @@ class LoadMemory:
     recorded: set[tuple[str, str]] = field(default_factory=set)
     warehouse: tuple[int, ...] | None = None
 
+    def after_close(self, warehouse_url: str) -> None:
+        """The caller has just closed the connection it held for its loads: the file as it
+        is now (checkpointed) is the one those loads left; nobody else could write it."""
+        self.warehouse = warehouse_identity(warehouse_url)
+
 
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,
-         log: Log | None = None, memory: LoadMemory | None = None) -> LoadSummary:
+         log: Log | None = None, memory: LoadMemory | None = None,
+         held: HeldWarehouse | None = None) -> LoadSummary:
     """Load every new object of the lake into the warehouse; returns what was done.
 
     ``memory``: kept by a caller that loads again and again (:class:`LoadMemory`); when
     every listed object is in it and the warehouse file is the same, nothing is opened
-    (summary: every object skipped, no ``table_rows``)."""
+    (summary: every object skipped, no ``table_rows``). ``held``: a connection the caller
+    keeps between loads (:class:`~f1pipe.warehouse.held.HeldWarehouse`), used and left
+    open (closed if the load fails); while it is open no other process writes the file."""
     started = time.monotonic()
     lake = LakeUrl.parse(lake_url)
     objects = list_objects(settings, lake)
+    holding = held is not None and held.is_open
     identity = warehouse_identity(warehouse_url) if memory is not None else None
-    if (identity is not None and identity == memory.warehouse
-            and all((o.key, o.etag) in memory.recorded for o in objects)):
+    if memory is not None and (holding or (identity is not None
+                                           and identity == memory.warehouse)) \
+            and all((o.key, o.etag) in memory.recorded for o in objects):
         return LoadSummary(objects_skipped=len(objects), records={t.name: 0 for t in MODEL},
                            elapsed_s=time.monotonic() - started)
-    dest = connect(settings, warehouse_url)
+    dest = held.open() if held is not None else connect(settings, warehouse_url)
     try:
         summary = _load(dest, lake, objects, log or (lambda _: None),
-                        settings.load_batch_objects)
+                        settings.load_batch_objects,
+                        schema_ready=held is not None and held.schema_ready)
+    except BaseException:
+        if held is not None:
+            held.close()  # the connection may be broken: the next load opens another
+        raise
     finally:
-        dest.close()
+        if held is None:
+            dest.close()
+    if held is not None:
+        held.schema_ready = True
     if memory is not None:
         failed = {key for key, _ in summary.failed}
         if memory.warehouse != identity:
@@ -166,8 +185,9 @@ def warehouse_identity(warehouse_url: str) -> tuple[int, ...] | None:
 
 
 def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
-          max_objects: int = BATCH_OBJECTS) -> LoadSummary:
-    ensure_schema(dest)
+          max_objects: int = BATCH_OBJECTS, schema_ready: bool = False) -> LoadSummary:
+    if not schema_ready:
+        ensure_schema(dest)
     seen = set(dest.fetch(f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}")[1])
     new = [o for o in objects if (o.key, o.etag) not in seen]
     loaded_keys = {key for key, _ in seen}
