@@ -127,6 +127,22 @@ def test_due_partitions_follow_the_clock():
     assert sorted(checkpoint.due(1.0)) == [TP0, TP1]
 
 
+def test_the_consumer_waits_for_more_no_longer_than_the_oldest_batch_may_wait():
+    calls: list = []
+    checkpoint, clock = make(calls, pending={TP0: 1, TP1: 1})
+    assert checkpoint.due_in(1.0) is None  # nothing waits: wait as long as polls do
+    checkpoint.track(TP0, 0)
+    clock.now += 0.25
+    checkpoint.track(TP1, 0)
+    assert checkpoint.due_in(1.0) == pytest.approx(0.75)  # TP0's batch, the oldest
+    clock.now += 2.0
+    assert checkpoint.due_in(1.0) == 0.0  # overdue: do not wait at all
+    checkpoint.start([TP0])
+    assert checkpoint.due_in(1.0) == 0.0  # TP1's is overdue too
+    checkpoint.start([TP1])
+    assert checkpoint.due_in(1.0) is None
+
+
 def test_a_failed_commit_is_retried_one_flush_interval_later():
     calls: list = []
     checkpoint, clock = make(calls, pending={TP0: 1}, commit_failures=1)

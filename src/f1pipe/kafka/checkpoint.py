@@ -100,6 +100,15 @@ class Checkpoint:
         return [tp for tp, s in self._states.items()
                 if s.first_pending_at is not None and now - s.first_pending_at >= flush_interval_s]
 
+    def due_in(self, flush_interval_s: float) -> float | None:
+        """Seconds until the oldest unflushed message is ``flush_interval_s`` old (0 when it
+        is already; None when nothing waits): how long the consumer may wait for more."""
+        pending = [s.first_pending_at for s in self._states.values()
+                   if s.first_pending_at is not None]
+        if not pending:
+            return None
+        return max(0.0, min(pending) + flush_interval_s - self.clock())
+
     def in_flight(self) -> int:
         """Flushes started and not settled yet."""
         return sum(len(q) for q in self._flights.values())

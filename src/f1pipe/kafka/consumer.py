@@ -284,12 +284,16 @@ class LakeConsumer:
         self.stop_requested = True
 
     def _loop(self, started: float, progress: Progress) -> None:
-        checkpoint = self.checkpoint
+        checkpoint, interval = self.checkpoint, self.options.flush_interval_s
         while not self.stop_requested:
-            messages = self.consumer.consume(FETCH_MAX_MESSAGES, self.options.poll_timeout_s)
+            # Wait for more no longer than the oldest batch may wait for its flush.
+            due_in = checkpoint.due_in(interval)
+            timeout = self.options.poll_timeout_s
+            messages = self.consumer.consume(
+                FETCH_MAX_MESSAGES, timeout if due_in is None else min(timeout, due_in))
             if messages:
                 self._handle_all(messages)
-            checkpoint.start(checkpoint.due(self.options.flush_interval_s))
+            checkpoint.start(checkpoint.due(interval))
             self._count(checkpoint.settle())
             progress.maybe_report()
             if self._idle_long_enough(started):
