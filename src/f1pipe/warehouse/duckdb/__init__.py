@@ -15,4 +15,8 @@ DIALECT = Dialect(
     # One JSON parse per record instead of one per field: ~6x faster MERGE source.
     fields_list_template="json_extract_string({v}, [{paths}])",
     runs_compiled_transform=True,
+    # Rows land in any order (every read orders explicitly): parallel, lighter inserts.
+    load_settings=("SET preserve_insertion_order = false",),
+    # zstd: JSON records write ~2x faster than with the default (FSST) and take ~3x less.
+    archive_column="USING COMPRESSION zstd",
 )
