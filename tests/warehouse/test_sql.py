@@ -77,7 +77,7 @@ def test_duckdb_reads_the_same_fields_with_its_own_json_access():
 
 
 def test_staging_column_names_do_not_clash_with_the_model_columns():
-    reserved = {"v", "f", "object_key", "reason", "schema_name"}
+    reserved = {"v", "f", "object_key", "reason", "schema_name", "record_id"}
     for table in MODEL:
         assert not reserved & set(table.column_names), table.name
 

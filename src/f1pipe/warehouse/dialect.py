@@ -30,6 +30,9 @@ class Dialect:
     load_settings: tuple[str, ...] = ()
     # Column option of the JSON columns written once and seldom read (raw records, rejects).
     archive_column: str = ""
+    # A table row's own id (DuckDB's ``rowid``), or None: staging tables then keep each
+    # record's id instead of a copy of its JSON.
+    row_id: str | None = None
 
     def field(self, field: str, logical_type: str, column: str = "v") -> str:
         """SQL expression reading ``field`` from the JSON column, cast to its SQL type."""

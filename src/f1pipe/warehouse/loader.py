@@ -30,7 +30,7 @@ from f1pipe.warehouse.model import MODEL, ModelTable
 
 Log = Callable[[str], None]
 BATCH_OBJECTS = 1_000  # objects per transaction, at most
-BATCH_BYTES = 256 << 20  # and at most this many bytes of objects (or one object)
+BATCH_BYTES = 192 << 20  # and at most this many bytes of objects (or one object)
 
 
 @dataclass
@@ -216,7 +216,6 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     load_id = uuid.uuid4().hex
     history = _stage_objects(dest, objects, load_id, summary, log)
     staged = _stage_batch(dest)
-    dest.execute(sql.create_batch(d))  # empty again: its records are staged
     loadable, rejected = _count_staged(dest, staged, summary)
     tables = [t for t in MODEL if loadable.get(t.name)]
     for table in tables:  # idempotent: a batch merged twice (crash, then reload) is as once

@@ -133,7 +133,8 @@ def stage_rows(d: Dialect, table: ModelTable) -> str:
     ]
     reason = f"CASE {' '.join(missing + unconvertible)} ELSE NULL END"
     return (f"CREATE OR REPLACE {d.temporary} TABLE {staged_table(table)} AS "
-            f"SELECT v, object_key, {reason} AS reason, {', '.join(table.column_names)} "
+            f"SELECT {_record(d)}, object_key, {reason} AS reason, "
+            f"{', '.join(table.column_names)} "
             f"FROM ({typed}) m")
 
 
@@ -144,7 +145,7 @@ def _typed_select(d: Dialect, columns: tuple[Column, ...] | list[Column],
     convert); and the expression reading each column's field as text, by column name (valid
     on that select's rows)."""
     select, texts = d.text_rows([c.source for c in columns], f"{BATCH} WHERE {where}",
-                                "v, object_key, schema_name")
+                                f"v, object_key, schema_name{_row_id(d)}")
     typed = ", ".join(f"{d.cast_text(c.source, c.type, text)} AS {c.name}"
                       for c, text in zip(columns, texts, strict=True))
     return f"SELECT s.*, {typed} FROM ({select}) s", {
@@ -160,7 +161,7 @@ def stage_unknown(d: Dialect, schema_names: list[str]) -> str:
     typed, _ = _typed_select(d, coords, f"{schema} NOT IN ({known})")
     return (
         f"CREATE OR REPLACE {d.temporary} TABLE {STAGED} AS "
-        f"SELECT v, object_key, 'no model table for schema ' || LEFT({schema}, "
+        f"SELECT {_record(d)}, object_key, 'no model table for schema ' || LEFT({schema}, "
         f"{REASON_VALUE_CHARS}) AS reason, {', '.join(c.name for c in coords)}, "
         f"{schema} AS schema_name FROM ({typed}) m"
     )
@@ -189,8 +190,8 @@ def route_staged(d: Dialect, table: ModelTable) -> str:
     names = ", ".join(c.name for c in RAW_COLUMNS if c.source)
     return (
         f"INSERT INTO {table.raw} (v, object_key, {names}, load_id, loaded_at) "
-        f"SELECT v, object_key, {names}, {d.param}, {d.param} FROM {staged_table(table)} "
-        "WHERE reason IS NULL"
+        f"SELECT {_staged_records(d, table)}, {d.param}, {d.param} FROM "
+        f"{_staged_with_records(d, table)} WHERE s.reason IS NULL"
     )
 
 
@@ -200,13 +201,39 @@ def insert_rejects(d: Dialect, tables: list[ModelTable | None]) -> str:
 
     Parameters: load id, load time."""
     rejects = " UNION ALL ".join(
-        f"SELECT object_key, kafka_topic, kafka_partition, kafka_offset, reason, v "
-        f"FROM {staged_table(t)} WHERE reason IS NOT NULL" for t in tables)
+        f"SELECT {_staged_records(d, t)}, s.reason FROM {_staged_with_records(d, t)} "
+        "WHERE s.reason IS NOT NULL" for t in tables)
     return (
         f"INSERT INTO {LOAD_REJECTS} (object_key, kafka_topic, kafka_partition, kafka_offset, "
         f"reason, record, load_id, loaded_at) SELECT object_key, LEFT(kafka_topic, 255), "
         f"kafka_partition, kafka_offset, reason, v, {d.param}, {d.param} FROM ({rejects}) r"
     )
+
+
+def _record(d: Dialect) -> str:
+    """What a staging table keeps of each record: the batch row's id where the destination
+    has one (the JSON stays in the batch table alone: half the working memory), else the
+    JSON itself."""
+    return "record_id" if d.row_id else "v"
+
+
+def _row_id(d: Dialect) -> str:
+    return f", {d.row_id} AS record_id" if d.row_id else ""
+
+
+def _staged_with_records(d: Dialect, table: ModelTable | None) -> str:
+    """The staging table of ``table`` as ``s``, joined to the batch (``b``) for the JSON of
+    each record where it keeps only their row ids."""
+    if not d.row_id:
+        return f"{staged_table(table)} s"
+    return f"{staged_table(table)} s JOIN {BATCH} b ON b.{d.row_id} = s.record_id"
+
+
+def _staged_records(d: Dialect, table: ModelTable | None) -> str:
+    """The staged records' JSON ``v``, object key and Kafka coordinates (columns of
+    :func:`_staged_with_records`)."""
+    names = ", ".join(f"s.{c.name}" for c in RAW_COLUMNS if c.source)
+    return f"{'b' if d.row_id else 's'}.v, s.object_key, {names}"
 
 
 def drop_staged(table: ModelTable | None) -> str:
