@@ -20,11 +20,11 @@ KEY = "f1.laps/season=2018/round=4/session=R/f1.laps+0+0000000200.jsonl"
 
 def snowflake_statements() -> list[str]:
     statements = [sql.create_landing(SNOWFLAKE), sql.create_load_history(SNOWFLAKE),
-                  sql.insert_load_history(SNOWFLAKE), sql.create_staged(SNOWFLAKE),
-                  sql.create_load_rejects(SNOWFLAKE), sql.insert_rejects(SNOWFLAKE),
-                  sql.stage_unknown(SNOWFLAKE, ["lap"]), sql.count_staged(),
+                  sql.insert_load_history(SNOWFLAKE), sql.create_load_rejects(SNOWFLAKE),
+                  sql.insert_rejects(SNOWFLAKE, [*MODEL, None]),
+                  sql.stage_unknown(SNOWFLAKE, ["lap"]), sql.count_staged([*MODEL, None]),
                   sql.create_batch(SNOWFLAKE), sql.collect_landing(SNOWFLAKE),
-                  sql.count_batch(SNOWFLAKE),
+                  sql.count_batch(), sql.drop_staged(None),
                   *sf.create_file_formats(),
                   sf.create_internal_stage(), sf.put(f"/lake/{KEY}", KEY),
                   sf.copy_object(sf.INTERNAL_STAGE, KEY, "json"),
@@ -45,13 +45,17 @@ def test_snowflake_statements_parse_as_snowflake_sql(statement):
     assert not isinstance(parsed, exp.Command) or statement.startswith("PUT")
 
 
-def test_merge_reads_typed_variant_fields_and_keeps_the_newest():
+def test_staging_reads_typed_variant_fields_and_the_merge_keeps_the_newest():
+    stage = sql.stage_rows(SNOWFLAKE, BY_NAME["f1_results"])
     merge = sql.merge(SNOWFLAKE, BY_NAME["f1_results"])
 
-    assert merge.startswith("MERGE INTO f1_results t USING (")
-    assert "v:points::FLOAT AS points" in merge
-    assert "v:session_date::TIMESTAMP_NTZ AS session_date" in merge
-    assert "v:driver_number::NUMBER(38,0) AS driver_number" in merge
+    assert stage.startswith("CREATE OR REPLACE TEMPORARY TABLE f1pipe_staged_f1_results AS ")
+    assert "TRY_CAST(v:points::VARCHAR AS FLOAT) AS points" in stage
+    assert "TRY_CAST(v:session_date::VARCHAR AS TIMESTAMP_NTZ) AS session_date" in stage
+    assert "TRY_CAST(v:driver_number::VARCHAR AS NUMBER(38,0)) AS driver_number" in stage
+    assert merge.startswith("MERGE INTO f1_results t USING (SELECT season, round, session, "
+                            "driver_number, ")
+    assert "FROM f1pipe_staged_f1_results WHERE reason IS NULL" in merge
     assert ("PARTITION BY season, round, session, driver_number "
             "ORDER BY produced_at DESC, kafka_offset DESC") in merge
     assert "ON t.season = s.season AND t.round = s.round AND t.session = s.session " \
@@ -59,14 +63,23 @@ def test_merge_reads_typed_variant_fields_and_keeps_the_newest():
 
 
 def test_duckdb_reads_the_same_fields_with_its_own_json_access():
+    stage = sql.stage_rows(DUCKDB, BY_NAME["laps"])
     merge = sql.merge(DUCKDB, BY_NAME["laps"])
 
     # One JSON parse per record: a list of paths, each cast from its place in the list.
-    paths = re.search(r"json_extract_string\(v, \[([^\]]*)\]\)", merge).group(1).split(", ")
+    paths = re.search(r"json_extract_string\(v, \[([^\]]*)\]\)", stage).group(1).split(", ")
     for field, sql_type in (("lap_number", "BIGINT"), ("fresh_tyre", "BOOLEAN")):
         place = paths.index(f"'$.{field}'") + 1
-        assert f"CAST(f[{place}] AS {sql_type}) AS {field}" in merge
+        assert f"TRY_CAST(f[{place}] AS {sql_type}) AS {field}" in stage
+    assert stage.count("json_extract_string") == 1
+    assert "json" not in merge.lower()
     assert "PARTITION BY season, round, session, driver_number, lap_number" in merge
+
+
+def test_staging_column_names_do_not_clash_with_the_model_columns():
+    reserved = {"v", "f", "object_key", "reason", "schema_name", "record_id"}
+    for table in MODEL:
+        assert not reserved & set(table.column_names), table.name
 
 
 def test_every_schema_has_a_model_table_keyed_by_its_natural_key():

@@ -26,26 +26,28 @@ class Dialect:
     # The transform: True when f1pipe runs the dbt project's compiled SQL itself on this
     # destination (in-process, incremental by session); False: `dbt run` / `dbt test`.
     runs_compiled_transform: bool = False
+    # Statements a load runs first on its connection (session settings that speed it up).
+    load_settings: tuple[str, ...] = ()
+    # Column option of the JSON columns written once and seldom read (raw records, rejects).
+    archive_column: str = ""
+    # A table row's own id (DuckDB's ``rowid``), or None: staging tables then keep each
+    # record's id instead of a copy of its JSON.
+    row_id: str | None = None
 
     def field(self, field: str, logical_type: str, column: str = "v") -> str:
         """SQL expression reading ``field`` from the JSON column, cast to its SQL type."""
         return self.field_template.format(v=column, field=field, type=self.types[logical_type])
 
-    def typed_rows(self, fields: Sequence[tuple[str, str, str]], source: str,
-                   column: str = "v", keep_column: bool = False,
-                   carry: Sequence[str] = ()) -> str:
-        """``SELECT`` of ``fields`` (JSON field, logical type, alias) from ``source`` (a table
-        with its WHERE clause), each cast to its SQL type; the JSON column first if
-        ``keep_column``, then the ``carry`` columns of ``source`` as they are."""
-        kept = "".join(f"{c}, " for c in [*([column] if keep_column else []), *carry])
+    def cast_text(self, field: str, logical_type: str, text: str) -> str:
+        """SQL expression converting ``text`` (JSON field ``field`` of column ``v`` read as
+        text by :meth:`text_rows`) to its SQL type; NULL when it does not convert,
+        except for a ``json`` field, read as the JSON value itself."""
+        sql_type = self.types[logical_type]
+        if logical_type != "json":
+            return f"TRY_CAST({text} AS {sql_type})"
         if self.fields_list_template is None:
-            typed = ", ".join(f"{self.field(f, t, column)} AS {a}" for f, t, a in fields)
-            return f"SELECT {kept}{typed} FROM {source}"
-        paths = ", ".join(f"'$.{f}'" for f, _, _ in fields)
-        listed = self.fields_list_template.format(v=column, paths=paths)
-        typed = ", ".join(f"CAST(f[{i}] AS {self.types[t]}) AS {a}"
-                          for i, (_, t, a) in enumerate(fields, start=1))
-        return f"SELECT {kept}{typed} FROM (SELECT {kept}{listed} AS f FROM {source})"
+            return self.field(field, logical_type)
+        return f"CAST({text} AS {sql_type})"
 
     def text_rows(self, fields: Sequence[str], source: str, keep: str) -> tuple[str, list[str]]:
         """A ``SELECT`` of the ``keep`` columns of ``source`` with what reads each JSON field

@@ -27,11 +27,11 @@ from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse import sql
 from f1pipe.warehouse.destination import Destination, connect
 from f1pipe.warehouse.held import HeldWarehouse
-from f1pipe.warehouse.model import MODEL
+from f1pipe.warehouse.model import MODEL, ModelTable
 
 Log = Callable[[str], None]
 BATCH_OBJECTS = 1_000  # objects per transaction, at most
-BATCH_BYTES = 256 << 20  # and at most this many bytes of objects (or one object)
+BATCH_BYTES = 192 << 20  # and at most this many bytes of objects (or one object)
 
 
 @dataclass
@@ -59,14 +59,12 @@ class LoadSummary:
 
 
 def ensure_schema(dest: Destination) -> None:
-    """Create the landing, history, raw and model tables if missing (the session's working
-    tables always: they are temporary). When the destination can list its tables' columns
-    (DuckDB) and every table is there with every column, that one look is all: the streaming
-    landing loads several times a second."""
+    """Create the landing, history, raw and model tables if missing (the session's landing
+    table always: it is temporary; each batch makes its own working tables). When the
+    destination can list its tables' columns (DuckDB) and every table is there with every
+    column, that one look is all: the streaming landing loads several times a second."""
     d = dest.dialect
     dest.execute(sql.create_landing(d))
-    dest.execute(sql.create_batch(d))
-    dest.execute(sql.create_staged(d))
     if _schema_complete(dest):
         return
     dest.execute(sql.create_load_history(d))
@@ -195,6 +193,8 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
                           records={t.name: 0 for t in MODEL})
     if new:
         dest.attach_lake(lake)
+        for setting in dest.dialect.load_settings:
+            dest.execute(setting)
     for batch in batches(new, max_objects):
         rewritten = [o.key for o in batch if o.key in loaded_keys]
         _load_batch(dest, batch, summary, log, rewritten)
@@ -232,12 +232,11 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     idempotent (the newest version wins, an equal one changes nothing), so a load killed
     between the two merges the batch again, without effect, and commits the rest."""
     d = dest.dialect
-    dest.execute(f"DELETE FROM {sql.BATCH}")
-    dest.execute(f"DELETE FROM {sql.STAGED}")
+    dest.execute(sql.create_batch(d))
     load_id = uuid.uuid4().hex
     history = _stage_objects(dest, objects, load_id, summary, log)
-    _stage_batch(dest)
-    loadable = _count_staged(dest, summary)
+    staged = _stage_batch(dest)
+    loadable, rejected = _count_staged(dest, staged, summary)
     tables = [t for t in MODEL if loadable.get(t.name)]
     for table in tables:  # idempotent: a batch merged twice (crash, then reload) is as once
         dest.execute(sql.merge(d, table))
@@ -245,12 +244,15 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     with transaction(dest):
         if rewritten:
             _forget_objects(dest, rewritten)
-        dest.execute(sql.insert_rejects(d), (load_id, now))
+        if rejected:
+            dest.execute(sql.insert_rejects(d, staged), (load_id, now))
         for table in tables:
             dest.execute(sql.route_staged(d, table), (load_id, now))
         if history:
             dest.execute(sql.insert_load_history(d, len(history)),
                          tuple(value for row in history for value in row))
+    for table in staged:
+        dest.execute(sql.drop_staged(table))
     for table, count in loadable.items():
         summary.records[table] += count
     summary.objects_loaded += len(history)
@@ -299,31 +301,39 @@ def _stage_object(dest: Destination, obj: LakeObject) -> int:
     return dest.fetch(f"SELECT COUNT(*) FROM {sql.LANDING}")[1][0][0]
 
 
-def _stage_batch(dest: Destination) -> None:
-    """Stage the batch's records per schema, each with the reason it cannot load (if so)."""
+def _stage_batch(dest: Destination) -> list[ModelTable | None]:
+    """Stage the batch's records per schema, each with the reason it cannot load (if so);
+    returns the model tables staged (None for records of no known schema)."""
     d = dest.dialect
-    per_schema = dict(dest.fetch(sql.count_batch(d))[1])
-    for table in MODEL:
-        if per_schema.get(table.schema_name):
-            dest.execute(sql.stage_rows(d, table))
+    per_schema = dict(dest.fetch(sql.count_batch())[1])
+    staged: list[ModelTable | None] = [t for t in MODEL if per_schema.get(t.schema_name)]
+    for table in staged:
+        dest.execute(sql.stage_rows(d, table))
     known = [t.schema_name for t in MODEL]
     if any(name not in known for name in per_schema):
         dest.execute(sql.stage_unknown(d, known))
+        staged.append(None)
+    return staged
 
 
-def _count_staged(dest: Destination, summary: LoadSummary) -> dict[str, int]:
+def _count_staged(dest: Destination, staged: list[ModelTable | None],
+                  summary: LoadSummary) -> tuple[dict[str, int], int]:
     """Count the staged records into ``summary``'s rejects; returns the loadable ones per
-    model table."""
+    model table and the batch's rejects."""
+    if not staged:
+        return {}, 0
     table_of = {t.schema_name: t.name for t in MODEL}
     loadable: dict[str, int] = {}
-    for schema_name, ok, count in dest.fetch(sql.count_staged())[1]:
+    rejected = 0
+    for schema_name, ok, count in dest.fetch(sql.count_staged(staged))[1]:
         if ok:
             loadable[table_of[schema_name]] = count
             continue
-        summary.rejected_records += count
+        rejected += count
         if schema_name not in table_of:
             summary.unrouted_records += count
-    return loadable
+    summary.rejected_records += rejected
+    return loadable, rejected
 
 
 @contextmanager

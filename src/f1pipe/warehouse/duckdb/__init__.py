@@ -15,4 +15,11 @@ DIALECT = Dialect(
     # One JSON parse per record instead of one per field: ~6x faster MERGE source.
     fields_list_template="json_extract_string({v}, [{paths}])",
     runs_compiled_transform=True,
+    # Rows land in any order (every read orders explicitly): parallel, lighter inserts; and
+    # a load's working memory is bounded below the other commands' (it spills beyond it to
+    # <file>.tmp), so the loader stays under 600 MB of RSS whatever the lake's size.
+    load_settings=("SET preserve_insertion_order = false", "SET memory_limit = '400MB'"),
+    # zstd: JSON records write ~2x faster than with the default (FSST) and take ~3x less.
+    archive_column="USING COMPRESSION zstd",
+    row_id="rowid",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from f1pipe.warehouse.duckdb import DIALECT
 from f1pipe.warehouse.sql import BATCH, LANDING
 
 # hive_partitioning off: the lake's "season=2024/" folders are not columns of the records.
@@ -26,8 +27,8 @@ def land_json_objects(urls_and_keys: list[tuple[str, str]]) -> str:
 
     urls = ", ".join(literal(url) for url, _ in urls_and_keys)
     keys = ", ".join(f"({literal(url)}, {literal(key)})" for url, key in urls_and_keys)
-    return (
-        f"INSERT INTO {BATCH} (v, object_key) SELECT r.json, k.object_key "
+    return _into_batch(
+        f"SELECT r.json AS v, k.object_key "
         f"FROM read_json_objects([{urls}], format = 'newline_delimited', "
         f"hive_partitioning = false, filename = true) r "
         f"JOIN (VALUES {keys}) k(url, object_key) ON r.filename = k.url"
@@ -44,4 +45,11 @@ def land_parquet_objects(urls_and_keys: list[tuple[str, str]]) -> str:
     reads = " UNION ALL ".join(
         f"SELECT to_json(p) AS v, {literal(key)} AS object_key FROM read_parquet("
         f"{literal(url)}, hive_partitioning = false) p" for url, key in urls_and_keys)
-    return f"INSERT INTO {BATCH} (v, object_key) {reads}"
+    return _into_batch(reads)
+
+
+def _into_batch(records: str) -> str:
+    """INSERT the ``records`` query's rows (``v``, ``object_key``) into the batch table,
+    each with its schema name."""
+    return (f"INSERT INTO {BATCH} (v, object_key, schema_name) "
+            f"SELECT v, object_key, {DIALECT.schema_name} FROM ({records}) l")
