@@ -42,14 +42,16 @@ def paced(rate: float, seconds: float) -> Iterator[dict]:
         yield live_update_message(index, rng)
 
 
-def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch: str) -> dict:
-    """Offer ``rate`` msgs/s for ``seconds``; returns p50/p95/p99/max in ms and counts."""
+def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch: str,
+            flush_interval_s: float = FLUSH_INTERVAL_S) -> dict:
+    """Offer ``rate`` msgs/s for ``seconds``, the lake consumer flushing every
+    ``flush_interval_s``; returns p50/p95/p99/max in ms and counts."""
     root = Path(scratch)
     (root / "lake").mkdir(parents=True, exist_ok=True)
     settings = settings.model_copy(update={"lake": f"file://{root / 'lake'}",
                                            "warehouse": f"duckdb:///{root / 'latency.duckdb'}"})
     ensure_topics(settings, [topic])
-    consumer = lake_consumer(settings, [topic], LandingOptions(flush_interval_s=FLUSH_INTERVAL_S),
+    consumer = lake_consumer(settings, [topic], LandingOptions(flush_interval_s=flush_interval_s),
                              group=f"bench-latency-{uuid.uuid4().hex[:8]}")
     watch = WarehouseWatch(settings)
     errors: list[str] = []
@@ -71,7 +73,7 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
     stats = Stats.of([watch.visible[e] for e in published if e in watch.visible])
     return {**asdict(stats), "offered_per_s": rate, "seconds": seconds,
             "published": len(published), "delivered": report.delivered, "loads": watch.loop.loads,
-            "flush_interval_s": FLUSH_INTERVAL_S, "load_pause_s": LOAD_PAUSE_S}
+            "flush_interval_s": flush_interval_s, "load_pause_s": LOAD_PAUSE_S}
 
 
 def _noting(messages: Iterator[dict], event_ids: list[str]) -> Iterator[tuple[str, dict]]:

@@ -47,7 +47,9 @@ class Sizes:
     snowflake: int  # fakesnow load (the middle scale point's lake)
     scale: tuple[int, int, int]
     latency_s: float  # per offered load
-    rates: tuple[int, int] = (100, 1_000)
+    # (offered msgs/s, lake flush interval in s): the landing's 0.25 s of earlier runs, and
+    # 0.1 s (`f1pipe land --flush-interval 0.1`, the low-latency setting)
+    latency_runs: tuple[tuple[int, float], ...] = ((100, 0.25), (1_000, 0.25), (1_000, 0.1))
     cluster: int = 500_000  # the 3-node cluster step: messages per producer / consumer run
     telemetry_s: float = 30.0  # the telemetry step: seconds of feed per scale
     # (x race scale (20 cars x 4 Hz x 2 streams), lake flush interval in s)
@@ -292,11 +294,12 @@ def bench_cluster(run: Run) -> None:
 
 
 def bench_latency(run: Run) -> None:
-    for rate in run.sizes.rates:
-        result = run.worker("latency", topic=f"bench.latency-{rate}", rate=rate,
-                            seconds=run.sizes.latency_s, scratch=str(run.scratch / f"lat-{rate}"))
-        run.add("latency", f"produce -> DuckDB row at {rate:,} msgs/s", result,
-                count=result["published"])
+    for rate, flush_s in run.sizes.latency_runs:
+        result = run.worker("latency", topic=f"bench.latency-{rate}-{flush_s:g}", rate=rate,
+                            seconds=run.sizes.latency_s, flush_s=flush_s,
+                            scratch=str(run.scratch / f"lat-{rate}-{flush_s:g}"))
+        run.add("latency", f"produce -> DuckDB row at {rate:,} msgs/s, flush {flush_s:g} s",
+                result, count=result["published"])
 
 
 def bench_telemetry(run: Run) -> None:
