@@ -51,13 +51,30 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
     if not root.is_dir():
         raise F1PipeError(f"lake folder {root} does not exist: check --lake / F1PIPE_LAKE")
     real_root = os.path.realpath(root)
-    objects = []
+    found = []
     for key, entry in sorted(_data_files(str(root), "")):
         info = entry.stat()  # of the target, for a link
         path = Path(entry.path)
         url = str(path.resolve()) if entry.is_symlink() else f"{real_root}/{key}"
-        objects.append(LakeObject(key=key, size=info.st_size, etag=_md5(path, info), url=url))
-    return objects
+        found.append((key, path, info, url))
+    etags = _md5_all([(path, info) for _, path, info, _ in found])
+    return [LakeObject(key=key, size=info.st_size, etag=etag, url=url)
+            for (key, _, info, url), etag in zip(found, etags, strict=True)]
+
+
+HASH_THREADS = 2  # files hashed at once (hashlib lets go of the GIL on large reads)
+
+
+def _md5_all(files: list[tuple[Path, os.stat_result]]) -> list[str]:
+    """The MD5 of each file, in order: in :data:`HASH_THREADS` threads when several are not
+    in the cache (a lake listed for the first time: the files are read at disk speed)."""
+    unknown = sum(1 for path, info in files if _cache_key(path, info) not in _MD5_CACHE)
+    if unknown < 8:
+        return [_md5(path, info) for path, info in files]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="lake-md5") as pool:
+        return list(pool.map(lambda file: _md5(*file), files))
 
 
 def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
@@ -81,9 +98,13 @@ MD5_CACHE_MAX = 500_000
 SETTLED_NS = 2_000_000_000
 
 
+def _cache_key(path: Path, info: os.stat_result) -> tuple:
+    return str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
 def _md5(path: Path, info: os.stat_result | None = None) -> str:
     info = info or path.stat()
-    key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    key = _cache_key(path, info)
     found = _MD5_CACHE.get(key)
     if found is not None:
         return found

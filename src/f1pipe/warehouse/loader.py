@@ -184,8 +184,10 @@ def warehouse_identity(warehouse_url: str) -> tuple[int, ...] | None:
 
 def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
           max_objects: int = BATCH_OBJECTS, schema_ready: bool = False) -> LoadSummary:
-    if not schema_ready:
+    if not schema_ready:  # once per connection: tables, and the session's load settings
         ensure_schema(dest)
+        for setting in dest.dialect.load_settings:
+            dest.execute(setting)
     seen = set(dest.fetch(f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}")[1])
     new = [o for o in objects if (o.key, o.etag) not in seen]
     loaded_keys = {key for key, _ in seen}
@@ -193,8 +195,6 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
                           records={t.name: 0 for t in MODEL})
     if new:
         dest.attach_lake(lake)
-        for setting in dest.dialect.load_settings:
-            dest.execute(setting)
     for batch in batches(new, max_objects):
         rewritten = [o.key for o in batch if o.key in loaded_keys]
         _load_batch(dest, batch, summary, log, rewritten)
