@@ -127,42 +127,30 @@ def produce_f1pipe(run: Run, topic: str, count: int, settings=None) -> dict:
     return produce_f1pipe_to(settings or run.svc.settings, run.laps, topic, count)
 
 
+# Laps decoded before each timed send_all: the bench's own input, held in the producer's
+# process. 25k keeps the process at ~275 MB whatever the count (50k: ~500 MB); decoding them
+# as they are sent, a slice at a time, held ~70 MB but slowed the sending ~15% (the decoding
+# between produce calls), and smaller chunks add a flush stall each.
+PRODUCE_CHUNK = 25_000
+
+
 def produce_f1pipe_to(settings, laps: Path, topic: str, count: int) -> dict:
-    """f1pipe's producer sending ``count`` laps of the cached file in one ``send_all`` (one
-    flush at the end, as the peers do). Only the sending is timed: the time spent decoding
-    the cached file (:class:`TimedInput`) is taken off. The input is read as it is sent, a
-    small slice at a time, so the process holds what the producer holds, not the file."""
+    """f1pipe's producer; only the sending is timed (decoding the cached file is not)."""
     ensure_topics(settings, [topic])
-    messages = TimedInput(laps, count)
+    busy = 0.0
+    delivered = size = 0
     with MessageProducer(settings) as producer:
-        started = time.perf_counter()
-        report = producer.send_all(topic, messages)
-        busy = time.perf_counter() - started - messages.seconds
-    return {"records": report.delivered, "seconds": busy, "per_s": report.delivered / busy,
-            "mb_per_s": messages.bytes / busy / 2**20}
-
-
-class TimedInput:
-    """``(key, message)`` pairs of the first ``count`` laps of a file, as sources hand them
-    to the producer, decoded ``slice`` at a time; ``seconds``: time spent decoding and
-    keying them, ``bytes``: their JSON size."""
-
-    def __init__(self, path: Path, count: int, slice_: int = 1_000):
-        self.path, self.count, self.slice = path, count, slice_
-        self.seconds = 0.0
-        with open(path, "rb") as lines:
-            self.bytes = sum(len(line) - 1 for _, line in zip(range(count), lines, strict=False))
-
-    def __iter__(self):
-        chunks = read_messages(self.path, self.count, self.slice)
-        while True:
+        for chunk in read_messages(laps, count, PRODUCE_CHUNK):
+            keyed = [(key_of(m), m) for m in chunk]  # as sources hand them over
             started = time.perf_counter()
-            chunk = next(chunks, None)
-            if chunk is None:
-                return
-            keyed = [(key_of(m), m) for m in chunk]
-            self.seconds += time.perf_counter() - started
-            yield from keyed
+            report = producer.send_all(topic, keyed)
+            busy += time.perf_counter() - started
+            delivered += report.delivered
+            del chunk, keyed  # before the next chunk is decoded
+    with open(laps, "rb") as lines:
+        size = sum(len(line) - 1 for _, line in zip(range(count), lines, strict=False))
+    return {"records": delivered, "seconds": busy, "per_s": delivered / busy,
+            "mb_per_s": size / busy / 2**20}
 
 
 def bench_producer(run: Run) -> None:
