@@ -53,7 +53,7 @@ class Sizes:
     cluster: int = 500_000  # the 3-node cluster step: messages per producer / consumer run
     telemetry_s: float = 30.0  # the telemetry step: seconds of feed per scale
     # (x race scale (20 cars x 4 Hz x 2 streams), lake flush interval in s)
-    telemetry_runs: tuple[tuple[float, float], ...] = ((1.0, 0.25), (10.0, 0.25), (10.0, 1.0))
+    telemetry_runs: tuple[tuple[float, float], ...] = ((1.0, 0.25), (10.0, 0.25), (10.0, 0.1))
 
 
 FULL = Sizes(1_000_000, 50_000, 100_000, (10_000, 100_000, 1_000_000), 30.0)
