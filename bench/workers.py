@@ -91,7 +91,7 @@ def latency(args: dict) -> dict:
     from bench.latency import measure
 
     return measure(load_settings(), args["topic"], args["rate"], args["seconds"],
-                   args["scratch"], args.get("flush_s", 0.25))
+                   args["scratch"], args["flush_s"])
 
 
 def telemetry(args: dict) -> dict:

@@ -66,15 +66,21 @@ HASH_THREADS = 2  # files hashed at once (hashlib lets go of the GIL on large re
 
 
 def _md5_all(files: list[tuple[Path, os.stat_result]]) -> list[str]:
-    """The MD5 of each file, in order: in :data:`HASH_THREADS` threads when several are not
-    in the cache (a lake listed for the first time: the files are read at disk speed)."""
-    unknown = sum(1 for path, info in files if _cache_key(path, info) not in _MD5_CACHE)
-    if unknown < 8:
-        return [_md5(path, info) for path, info in files]
-    from concurrent.futures import ThreadPoolExecutor
+    """The MD5 of each file, in order: those not in the cache hashed in
+    :data:`HASH_THREADS` threads when there are several (a lake listed for the first time:
+    the files are read at disk speed)."""
+    etags = [_MD5_CACHE.get(_cache_key(path, info)) for path, info in files]
+    missing = [n for n, etag in enumerate(etags) if etag is None]
+    if len(missing) < 8:
+        hashed = [_md5(*files[n]) for n in missing]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="lake-md5") as pool:
-        return list(pool.map(lambda file: _md5(*file), files))
+        with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="lake-md5") as pool:
+            hashed = list(pool.map(lambda n: _md5(*files[n]), missing))
+    for n, etag in zip(missing, hashed, strict=True):
+        etags[n] = etag
+    return etags
 
 
 def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:

@@ -112,6 +112,10 @@ class LoadMemory:
     recorded: set[tuple[str, str]] = field(default_factory=set)
     warehouse: tuple[int, ...] | None = None
 
+    def covers(self, objects: list[LakeObject]) -> bool:
+        """Whether every one of ``objects`` (key, fingerprint) was recorded already."""
+        return all((o.key, o.etag) in self.recorded for o in objects)
+
     def after_close(self, warehouse_url: str) -> None:
         """The caller has just closed the connection it held for its loads: the file as it
         is now (checkpointed) is the one those loads left; nobody else could write it."""
@@ -131,11 +135,11 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
     started = time.monotonic()
     lake = LakeUrl.parse(lake_url)
     objects = list_objects(settings, lake)
-    holding = held is not None and held.is_open
     identity = warehouse_identity(warehouse_url) if memory is not None else None
-    if memory is not None and (holding or (identity is not None
-                                           and identity == memory.warehouse)) \
-            and all((o.key, o.etag) in memory.recorded for o in objects):
+    # Unchanged since the last load: we hold the file, or it is as that load left it.
+    unchanged = (held is not None and held.is_open) or (
+        identity is not None and memory is not None and identity == memory.warehouse)
+    if unchanged and memory is not None and memory.covers(objects):
         return LoadSummary(objects_skipped=len(objects), records={t.name: 0 for t in MODEL},
                            elapsed_s=time.monotonic() - started)
     dest = held.open() if held is not None else connect(settings, warehouse_url)
