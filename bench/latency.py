@@ -51,9 +51,10 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
     settings = settings.model_copy(update={"lake": f"file://{root / 'lake'}",
                                            "warehouse": f"duckdb:///{root / 'latency.duckdb'}"})
     ensure_topics(settings, [topic])
-    consumer = lake_consumer(settings, [topic], LandingOptions(flush_interval_s=flush_interval_s),
-                             group=f"bench-latency-{uuid.uuid4().hex[:8]}")
     watch = WarehouseWatch(settings)
+    consumer = lake_consumer(settings, [topic], LandingOptions(flush_interval_s=flush_interval_s),
+                             group=f"bench-latency-{uuid.uuid4().hex[:8]}",
+                             on_stored=watch.loop.nudge)
     errors: list[str] = []
     workers = [threading.Thread(target=catching(work, name, errors), daemon=True)
                for work, name in ((consumer.run, "lake consumer"), (watch.loop.run, "loader"))]

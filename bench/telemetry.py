@@ -74,9 +74,10 @@ def measure(settings: Settings, scale: float, seconds: float, scratch: str,
     start = datetime.now(UTC) + timedelta(seconds=1)
     messages = synthetic_telemetry(start, seconds, cars=RACE_CARS, hz=RACE_HZ * scale)
     server = FeedServer(messages, speed=1.0).start()
-    consumer = lake_consumer(settings, topics, LandingOptions(flush_interval_s=flush_interval_s),
-                             group=f"bench-telemetry-{uuid.uuid4().hex[:8]}")
     watch = TelemetryWatch(settings)
+    consumer = lake_consumer(settings, topics, LandingOptions(flush_interval_s=flush_interval_s),
+                             group=f"bench-telemetry-{uuid.uuid4().hex[:8]}",
+                             on_stored=watch.loop.nudge)
     errors: list[str] = []
     options = LiveOptions(no_auth=True, silence_timeout_s=2.0, url=server.url)
     live = {}

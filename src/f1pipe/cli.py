@@ -641,7 +641,10 @@ def live_command(
 def land_command(
     flush_interval: str = typer.Option("500ms", help="Lake consumer: flush a batch this long "
                                                      "after its first record (at most 1s)."),
-    load_every: str = typer.Option("500ms", help="Pause between two loads."),
+    load_every: str = typer.Option("500ms", help="Longest pause between two loads (a "
+                                                 "load starts as soon as an object is "
+                                                 "written, except just after the "
+                                                 "warehouse was let go for readers)."),
     until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
                                               "(default: run until stopped)."),
     workers: int = typer.Option(1, min=1, max=64, help="Lake consumer processes in the "

@@ -143,6 +143,36 @@ def test_the_consumer_waits_for_more_no_longer_than_the_oldest_batch_may_wait():
     assert checkpoint.due_in(1.0) is None
 
 
+def test_a_batch_is_due_one_interval_after_its_first_message_could_have_arrived():
+    """The consumer passes when the poll that returned a message began: a message that
+    waited in that poll does not wait a whole interval more."""
+    calls: list = []
+    checkpoint, clock = make(calls, pending={TP0: 2})
+    asked_at = clock.now
+    clock.now += 0.4  # the poll returned 0.4 s later
+    checkpoint.track(TP0, 0, asked_at)
+    checkpoint.track(TP0, 1, clock.now)  # later messages do not move the batch's age
+    assert checkpoint.due_in(1.0) == pytest.approx(0.6)
+    clock.now += 0.6
+    assert checkpoint.due(1.0) == [TP0]
+
+
+def test_the_writes_are_announced_as_they_end():
+    """``on_stored`` (the streaming landing wakes its loader with it) is called once per
+    object written, from the writer threads."""
+    calls: list = []
+    stored = threading.Semaphore(0)
+    checkpoint = Checkpoint(FakeConsumer(calls, 0), FakeSink(calls, {TP0: 1, TP1: 1}),
+                            FakeDeadLetters(calls, False), clock=Clock(),
+                            on_stored=stored.release)
+    checkpoint.track(TP0, 0)
+    checkpoint.track(TP1, 0)
+    checkpoint.commit([TP0, TP1])
+    assert stored.acquire(timeout=5) and stored.acquire(timeout=5)
+    assert not stored.acquire(timeout=0.2)
+    checkpoint.close()
+
+
 def test_a_failed_commit_is_retried_one_flush_interval_later():
     calls: list = []
     checkpoint, clock = make(calls, pending={TP0: 1}, commit_failures=1)

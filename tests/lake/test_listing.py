@@ -81,7 +81,7 @@ def test_empty_prefix_lists_nothing(s3_settings):
 
 
 def test_folder_lake_fingerprint_of_a_settled_file_is_remembered_until_it_changes(tmp_path):
-    """A file last changed over 2 s ago is hashed once; written again in place with the same
+    """A file last changed long enough ago is hashed once; written again in place with the same
     size (same inode), it is hashed again."""
     import os
 
@@ -95,8 +95,8 @@ def test_folder_lake_fingerprint_of_a_settled_file_is_remembered_until_it_change
     first = list_objects(load_settings(), lake)[0].etag
     assert not any(k[0] == str(path) for k in listing._MD5_CACHE)  # ctime is fresh
 
-    settled = listing.SETTLED_NS
-    listing.SETTLED_NS = -10**18  # every file counts as settled
+    settled = listing.SETTLED_NS, listing.SETTLED_FINE_NS
+    listing.SETTLED_NS = listing.SETTLED_FINE_NS = -10**18  # every file counts as settled
     try:
         assert list_objects(load_settings(), lake)[0].etag == first
         assert any(k[0] == str(path) for k in listing._MD5_CACHE)
@@ -104,4 +104,22 @@ def test_folder_lake_fingerprint_of_a_settled_file_is_remembered_until_it_change
         assert list_objects(load_settings(), lake)[0].etag == \
             hashlib.md5(b'{"b":2}\n').hexdigest()
     finally:
-        listing.SETTLED_NS = settled
+        listing.SETTLED_NS, listing.SETTLED_FINE_NS = settled
+
+
+def test_a_file_is_settled_after_a_tick_or_two_seconds_on_a_whole_second_file_system():
+    """Times with a fraction of a second (Linux's 1-10 ms clock): cached once 0.1 s old;
+    whole-second times (ext3, FAT) only once 2 s old. Judged from when the stat was taken."""
+    from types import SimpleNamespace
+
+    from f1pipe.lake.listing import _settled
+
+    def info(changed_ns: int) -> SimpleNamespace:  # the two times _settled reads
+        return SimpleNamespace(st_mtime_ns=changed_ns, st_ctime_ns=changed_ns)
+
+    second = 1_000_000_000
+    stat_at = 1_000 * second
+    assert _settled(info(stat_at - second // 5 + 1), stat_at)  # 0.2 s, fine times
+    assert not _settled(info(stat_at - second // 20 + 1), stat_at)  # 0.05 s
+    assert not _settled(info(stat_at - second), stat_at)  # whole seconds: 1 s is not enough
+    assert _settled(info(stat_at - 3 * second), stat_at)

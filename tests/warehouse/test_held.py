@@ -106,3 +106,35 @@ def test_a_failed_load_drops_the_connection_and_the_next_opens_a_fresh_one(tmp_p
     held.close()
     _, rows = query(wh.settings, wh.url, "SELECT COUNT(*) FROM load_history")
     assert rows == [(2,)]
+
+
+def test_a_held_loop_looks_up_only_new_keys_and_still_replaces_a_rewritten_object(tmp_path):
+    """On the connection it holds, a loop's memory stands for ``load_history``: a load reads
+    the history rows of the new objects' keys only, and an object rewritten under its old
+    name (a consumer killed before committing, other batch bounds) still replaces its raw
+    rows instead of adding to them."""
+    wh = duckdb_warehouse(tmp_path)
+    lake = f"file://{tmp_path / 'lake'}"
+    first_two = lake_objects(_car_records(40), "parquet", batch=20)
+    write_folder(tmp_path / "lake", first_two)
+    held = HeldWarehouse(wh.settings, wh.url, hold_s=60.0)
+    memory = LoadMemory()
+    load(wh.settings, lake, wh.url, memory=memory, held=held)
+
+    history_reads: list[str] = []
+    fetch = held.dest.fetch
+
+    def spying(sql, params=()):
+        if "FROM load_history" in sql:
+            history_reads.append(sql)
+        return fetch(sql, params)
+
+    held.dest.fetch = spying
+    rewritten = lake_objects(_car_records(10), "parquet", batch=10)  # same first key
+    assert set(rewritten) <= set(first_two)
+    write_folder(tmp_path / "lake", rewritten)
+    again = load(wh.settings, lake, wh.url, memory=memory, held=held)
+    assert again.objects_loaded == 1
+    assert len(history_reads) == 1 and "WHERE object_key IN" in history_reads[0]
+    assert held.fetch("SELECT COUNT(*) FROM raw_car_data") == (["count_star()"], [(30,)])
+    held.close()

@@ -69,26 +69,30 @@ class Checkpoint:
     """Tracks handled offsets; commits them only after sink and dead letters are durable."""
 
     def __init__(self, consumer: Consumer, sink: Sink, dead_letters: DeadLetterProducer,
-                 clock: Callable[[], float] = time.monotonic, max_flights: int = MAX_FLIGHTS):
+                 clock: Callable[[], float] = time.monotonic, max_flights: int = MAX_FLIGHTS,
+                 on_stored: Callable[[], None] | None = None):
         self.consumer = consumer
         self.sink = sink
         self.dead_letters = dead_letters
         self.clock = clock
         self.max_flights = max_flights
+        self.on_stored = on_stored  # called (in a writer thread) after each object's write
         self._states: dict[TP, PartitionState] = {}
         self._flights: dict[TP, deque[Flight]] = {}
         self._writers: ThreadPoolExecutor | None = None
         self._started = 0  # flushes started so far
         self._unreported = [0, 0]  # objects, records settled since the last report
 
-    def track(self, tp: TP, offset: int) -> None:
-        """Note that the message at ``offset`` of ``tp`` was handled (not yet committed)."""
+    def track(self, tp: TP, offset: int, received_at: float | None = None) -> None:
+        """Note that the message at ``offset`` of ``tp`` was handled (not yet committed).
+        ``received_at``: when it may have arrived at the earliest (clock time; default
+        now): a batch's flush interval counts from its first message's."""
         state = self._states.get(tp)
         if state is None:
             state = self._states[tp] = PartitionState(offset + 1)
         state.next_offset = offset + 1
         if state.first_pending_at is None:
-            state.first_pending_at = self.clock()
+            state.first_pending_at = self.clock() if received_at is None else received_at
 
     def tracked(self) -> list[TP]:
         """Every partition with handled messages."""
@@ -171,7 +175,11 @@ class Checkpoint:
         if self._writers is None:
             workers = max(1, getattr(self.sink, "parallel_puts", 1))
             self._writers = ThreadPoolExecutor(workers, thread_name_prefix="lake-write")
-        return self._writers.submit(self.sink.store, name, data)
+        write = self._writers.submit(self.sink.store, name, data)
+        if self.on_stored is not None:
+            on_stored = self.on_stored
+            write.add_done_callback(lambda _: on_stored())
+        return write
 
     def _settled(self, block_for: Iterable[TP]) -> None:
         blocking = set(block_for)

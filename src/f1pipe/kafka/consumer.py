@@ -235,7 +235,10 @@ class LakeConsumer:
     """One consumer-group member writing its partitions to a sink."""
 
     def __init__(self, settings: Settings, topics: list[str], sink: Sink,
-                 options: ConsumeOptions, on_progress: Callable[[str], None]):
+                 options: ConsumeOptions, on_progress: Callable[[str], None],
+                 on_stored: Callable[[], None] | None = None):
+        """``on_stored``: called from a writer thread each time an object is in the lake
+        (before its offsets are committed), e.g. to wake a loader."""
         self.settings = settings
         self.topics = topics
         self.sink = sink
@@ -250,7 +253,8 @@ class LakeConsumer:
         self._schemas: dict[str, type[Payload] | None] = {}
         self.consumer = Consumer(consumer_config(settings, options.group))
         self.dead_letters = DeadLetterProducer(settings)
-        self.checkpoint = Checkpoint(self.consumer, sink, self.dead_letters)
+        self.checkpoint = Checkpoint(self.consumer, sink, self.dead_letters,
+                                     on_stored=on_stored)
 
     def run(self) -> ConsumeSummary:
         """Consume until stopped or idle; returns the summary. Closes the consumer."""
@@ -286,22 +290,32 @@ class LakeConsumer:
     def _loop(self, started: float, progress: Progress) -> None:
         checkpoint, interval = self.checkpoint, self.options.flush_interval_s
         while not self.stop_requested:
-            # Wait for more no longer than the oldest batch may wait for its flush.
-            due_in = checkpoint.due_in(interval)
-            timeout = self.options.poll_timeout_s
-            messages = self.consumer.consume(
-                FETCH_MAX_MESSAGES, timeout if due_in is None else min(timeout, due_in))
+            asked_at = checkpoint.clock()  # what it returns came since (or was left over)
+            messages = self._next_messages(checkpoint.due_in(interval))
             if messages:
-                self._handle_all(messages)
+                self._handle_all(messages, asked_at)
             checkpoint.start(checkpoint.due(interval))
             self._count(checkpoint.settle())
             progress.maybe_report()
             if self._idle_long_enough(started):
                 return
 
-    def _handle_all(self, messages: list[Message]) -> None:
+    def _next_messages(self, due_in: float | None) -> list[Message]:
+        """The next messages from librdkafka. While a batch waits for its flush, as many as
+        come before it is due (``due_in`` s); else the first as soon as it comes, with those
+        already fetched behind it (a batch's age counts from its first record's arrival)."""
+        timeout = self.options.poll_timeout_s
+        if due_in is not None:
+            return self.consumer.consume(FETCH_MAX_MESSAGES, min(timeout, due_in))
+        messages = self.consumer.consume(1, timeout)
+        if messages:
+            messages += self.consumer.consume(FETCH_MAX_MESSAGES - 1, 0)
+        return messages
+
+    def _handle_all(self, messages: list[Message], received_at: float | None = None) -> None:
         """Each message into its partition's batch or the dead-letter topic; a batch that
-        reaches ``batch_size`` records starts its flush."""
+        reaches ``batch_size`` records starts its flush. ``received_at``: when the call
+        that returned them began (a batch they start is due one interval after it)."""
         self.last_activity = time.monotonic()
         assigned, schemas, sink = self.assigned, self._schemas, self.sink
         track, batch_size = self.checkpoint.track, self.options.batch_size
@@ -319,7 +333,7 @@ class LakeConsumer:
                 self._dead_letter(message, record)
             else:
                 sink.add(record)
-            track(tp, message.offset())
+            track(tp, message.offset(), received_at)
             if sink.pending(tp) >= batch_size:
                 self.checkpoint.start([tp])
 

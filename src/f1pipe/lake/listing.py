@@ -51,13 +51,14 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
     if not root.is_dir():
         raise F1PipeError(f"lake folder {root} does not exist: check --lake / F1PIPE_LAKE")
     real_root = os.path.realpath(root)
+    listed_at = time.time_ns()  # before any stat: see _settled
     found = []
     for key, entry in sorted(_data_files(str(root), "")):
         info = entry.stat()  # of the target, for a link
         path = Path(entry.path)
         url = str(path.resolve()) if entry.is_symlink() else f"{real_root}/{key}"
         found.append((key, path, info, url))
-    etags = _md5_all([(path, info) for _, path, info, _ in found])
+    etags = _md5_all([(path, info) for _, path, info, _ in found], listed_at)
     return [LakeObject(key=key, size=info.st_size, etag=etag, url=url)
             for (key, _, info, url), etag in zip(found, etags, strict=True)]
 
@@ -65,19 +66,19 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
 HASH_THREADS = 2  # files hashed at once (hashlib lets go of the GIL on large reads)
 
 
-def _md5_all(files: list[tuple[Path, os.stat_result]]) -> list[str]:
+def _md5_all(files: list[tuple[Path, os.stat_result]], stat_at_ns: int) -> list[str]:
     """The MD5 of each file, in order: those not in the cache hashed in
     :data:`HASH_THREADS` threads when there are several (a lake listed for the first time:
     the files are read at disk speed)."""
     etags = [_MD5_CACHE.get(_cache_key(path, info)) for path, info in files]
     missing = [n for n, etag in enumerate(etags) if etag is None]
     if len(missing) < 8:
-        hashed = [_md5(*files[n]) for n in missing]
+        hashed = [_md5(*files[n], stat_at_ns) for n in missing]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="lake-md5") as pool:
-            hashed = list(pool.map(lambda n: _md5(*files[n]), missing))
+            hashed = list(pool.map(lambda n: _md5(*files[n], stat_at_ns), missing))
     for n, etag in zip(missing, hashed, strict=True):
         etags[n] = etag
     return etags
@@ -95,21 +96,33 @@ def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
 
 
 # MD5 of the files read so far, by (path, inode, size, mtime, ctime), kept only for files
-# last changed over SETTLED_NS ago (as git's "racy" index entries: a file's times have a
+# last changed long enough ago (as git's "racy" index entries: a file's times have a
 # coarse clock, so a file rewritten within a tick of the cached read could look unchanged).
-# A file written again afterwards has new times and is read again; an unchanged one is not,
-# so listing a lake that grows all race long stays cheap.
+# Linux stamps files from a clock of 1-10 ms ticks: SETTLED_FINE_NS; a file system keeping
+# whole seconds (ext3, small-inode ext4; FAT keeps 2 s) shows times without a fraction:
+# SETTLED_NS. A file written again afterwards has new times and is read again; an unchanged
+# one is not, so listing a lake that grows all race long (the streaming landing lists it
+# several times a second) stays cheap.
 _MD5_CACHE: dict[tuple, str] = {}
 MD5_CACHE_MAX = 500_000
 SETTLED_NS = 2_000_000_000
+SETTLED_FINE_NS = 100_000_000
+
+
+def _settled(info: os.stat_result, stat_at_ns: int) -> bool:
+    """Whether any change to the file after its stat (``info``, taken at or after
+    ``stat_at_ns``) gives it other times (see above)."""
+    changed = max(info.st_mtime_ns, info.st_ctime_ns)
+    coarse = info.st_mtime_ns % 1_000_000_000 == 0 and info.st_ctime_ns % 1_000_000_000 == 0
+    return changed < stat_at_ns - (SETTLED_NS if coarse else SETTLED_FINE_NS)
 
 
 def _cache_key(path: Path, info: os.stat_result) -> tuple:
     return str(path), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
-def _md5(path: Path, info: os.stat_result | None = None) -> str:
-    info = info or path.stat()
+def _md5(path: Path, info: os.stat_result, stat_at_ns: int) -> str:
+    """The file's MD5 (hex); ``info``: its stat, taken at or after ``stat_at_ns``."""
     key = _cache_key(path, info)
     found = _MD5_CACHE.get(key)
     if found is not None:
@@ -119,7 +132,7 @@ def _md5(path: Path, info: os.stat_result | None = None) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     found = digest.hexdigest()
-    if max(info.st_mtime_ns, info.st_ctime_ns) < time.time_ns() - SETTLED_NS:
+    if _settled(info, stat_at_ns):
         if len(_MD5_CACHE) >= MD5_CACHE_MAX:
             _MD5_CACHE.clear()
         _MD5_CACHE[key] = found

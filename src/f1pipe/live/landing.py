@@ -2,8 +2,9 @@
 
 The project's lake consumer (:class:`~f1pipe.kafka.consumer.LakeConsumer`) runs with a
 short flush interval while a loader loop calls the project's loader
-(:func:`f1pipe.warehouse.load`) every ``load_every_s``, so a replayed or live update is
-queryable in the warehouse within about a second or two.
+(:func:`f1pipe.warehouse.load`) as soon as the consumer has written an object (at the latest
+every ``load_every_s``), so a replayed or live update is queryable in the warehouse within
+about a second.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def landing_topics(settings: Settings) -> list[str]:
 @dataclass(frozen=True)
 class LandingOptions:
     flush_interval_s: float = 0.5  # lake consumer: max age of a batch, seconds (<= 1)
-    load_every_s: float = 0.5  # pause between loads, seconds
+    load_every_s: float = 0.5  # longest pause between loads, seconds (a write cuts it short)
     hold_warehouse_s: float = HOLD_WAREHOUSE_S  # one connection for the loads of this long
     until_idle_s: float | None = None  # stop after this long without a new message
     batch_size: int = 1000
@@ -84,9 +85,18 @@ class LoaderLoop:
         self.retries = 0
         self.memory = LoadMemory()  # what earlier loads recorded: a load finding nothing new
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by stop() and nudge()
+        self._released = False  # the last load closed the connection: readers' turn
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def nudge(self) -> None:
+        """Something new is in the lake (e.g. the landing's consumer just wrote an object):
+        load now rather than at the end of the pause. Safe from any thread. After a load
+        that closed the held connection, the pause is kept whole, for readers."""
+        self._wake.set()
 
     def run(self) -> None:
         if self.settings.lake.startswith("file://"):  # the loader wants the folder to exist
@@ -94,10 +104,18 @@ class LoaderLoop:
         try:
             while not self._stop.is_set():
                 self.load_with_retry()
-                self._stop.wait(self.every_s)
+                self._pause()
             self.load_with_retry()
         finally:
             self.held.close()
+
+    def _pause(self) -> None:
+        """Wait ``every_s``, or less when nudged (never less right after a release)."""
+        if self._released:
+            self._stop.wait(self.every_s)
+        else:
+            self._wake.wait(self.every_s)
+        self._wake.clear()  # before the load: a nudge from now on calls for another
 
     def load_with_retry(self) -> LoadSummary:
         """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
@@ -115,25 +133,28 @@ class LoaderLoop:
 
     def load_once(self) -> LoadSummary:
         summary = load(self.settings, self.settings.lake, self.settings.warehouse,
-                       memory=self.memory, held=self.held)
+                       memory=self.memory, held=self.held, count_rows=False)
         self.loads += 1
         self.rows += summary.rows_total
         if self.on_load:
             self.on_load(summary)
-        if self.held.release_if_due():
+        self._released = self.held.release_if_due()
+        if self._released:
             self.memory.after_close(self.settings.warehouse)
         return summary
 
 
 def lake_consumer(settings: Settings, topics: list[str], options: LandingOptions,
-                  group: str | None = None) -> LakeConsumer:
-    """The project's lake consumer with the landing's short flush interval."""
+                  group: str | None = None,
+                  on_stored: Callable[[], None] | None = None) -> LakeConsumer:
+    """The project's lake consumer with the landing's short flush interval; ``on_stored``
+    is called as each object is written (e.g. :meth:`LoaderLoop.nudge`)."""
     consume_options = ConsumeOptions(batch_size=options.batch_size,
                                      flush_interval_s=options.flush_interval_s,
                                      until_idle_s=options.until_idle_s,
                                      group=group or options.group)
     return LakeConsumer(settings, topics, open_sink(settings.lake, settings), consume_options,
-                        on_progress=lambda _: None)
+                        on_progress=lambda _: None, on_stored=on_stored)
 
 
 def run_landing(settings: Settings, options: LandingOptions,
@@ -149,9 +170,9 @@ def run_landing(settings: Settings, options: LandingOptions,
     options.check()
     topics = landing_topics(settings)
     ensure_topics(settings, topics)
-    consumer = lake_consumer(settings, topics, options)
     loader = LoaderLoop(settings, options.load_every_s, on_load,
                         hold_s=options.hold_warehouse_s)
+    consumer = lake_consumer(settings, topics, options, on_stored=loader.nudge)
     errors: list[str] = []
     # A loader that gives up stops the consumer at once: the command exits non-zero now,
     # not at Ctrl-C while the lake grows and the warehouse does not.

@@ -149,10 +149,10 @@ def _measure(settings: Settings, request: ReplayRequest,
                             request.topics)
     topics = [live_topic(t, settings) for t in recorded.counts] + [snapshot_topic(settings)]
     ensure_topics(settings, topics)
-    consumer = lake_consumer(settings, topics, LandingOptions(flush_interval_s=FLUSH_INTERVAL_S),
-                             group=f"f1pipe-latency-{time.time_ns()}")
-    tower = Tower(settings, TowerOptions(snapshot_every_s=1.0))
     watch = WarehouseWatch(settings)
+    consumer = lake_consumer(settings, topics, LandingOptions(flush_interval_s=FLUSH_INTERVAL_S),
+                             group=f"f1pipe-latency-{time.time_ns()}", on_stored=watch.loop.nudge)
+    tower = Tower(settings, TowerOptions(snapshot_every_s=1.0))
     errors: list[str] = []
     workers = [threading.Thread(target=catching(w, n, errors), daemon=True, name=n)
                for w, n in ((consumer.run, "lake consumer"), (tower.run, "tower"),

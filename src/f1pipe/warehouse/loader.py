@@ -124,14 +124,15 @@ class LoadMemory:
 
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,
          log: Log | None = None, memory: LoadMemory | None = None,
-         held: HeldWarehouse | None = None) -> LoadSummary:
+         held: HeldWarehouse | None = None, count_rows: bool = True) -> LoadSummary:
     """Load every new object of the lake into the warehouse; returns what was done.
 
     ``memory``: kept by a caller that loads again and again (:class:`LoadMemory`); when
     every listed object is in it and the warehouse file is the same, nothing is opened
     (summary: every object skipped, no ``table_rows``). ``held``: a connection the caller
     keeps between loads (:class:`~f1pipe.warehouse.held.HeldWarehouse`), used and left
-    open (closed if the load fails); while it is open no other process writes the file."""
+    open (closed if the load fails); while it is open no other process writes the file.
+    ``count_rows``: count each model table's rows afterwards (``table_rows``)."""
     started = time.monotonic()
     lake = LakeUrl.parse(lake_url)
     objects = list_objects(settings, lake)
@@ -144,9 +145,13 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
                            elapsed_s=time.monotonic() - started)
     dest = held.open() if held is not None else connect(settings, warehouse_url)
     try:
+        # Nobody else wrote the warehouse since the last load: its memory is the history of
+        # every object listed then; only the others are looked up.
+        known = memory.recorded if unchanged and memory is not None else None
         summary = _load(dest, lake, objects, log or (lambda _: None),
                         settings.load_batch_objects,
-                        schema_ready=held is not None and held.schema_ready)
+                        schema_ready=held is not None and held.schema_ready,
+                        known=known, count_rows=count_rows)
     except BaseException:
         if held is not None:
             held.close()  # the connection may be broken: the next load opens another
@@ -187,12 +192,13 @@ def warehouse_identity(warehouse_url: str) -> tuple[int, ...] | None:
 
 
 def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
-          max_objects: int = BATCH_OBJECTS, schema_ready: bool = False) -> LoadSummary:
+          max_objects: int = BATCH_OBJECTS, schema_ready: bool = False,
+          known: set[tuple[str, str]] | None = None, count_rows: bool = True) -> LoadSummary:
     if not schema_ready:  # once per connection: tables, and the session's load settings
         ensure_schema(dest)
         for setting in dest.dialect.load_settings:
             dest.execute(setting)
-    seen = set(dest.fetch(f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}")[1])
+    seen = _history_of(dest, objects, known)
     new = [o for o in objects if (o.key, o.etag) not in seen]
     loaded_keys = {key for key, _ in seen}
     summary = LoadSummary(objects_skipped=len(objects) - len(new),
@@ -202,8 +208,32 @@ def _load(dest: Destination, lake: LakeUrl, objects: list[LakeObject], log: Log,
     for batch in batches(new, max_objects):
         rewritten = [o.key for o in batch if o.key in loaded_keys]
         _load_batch(dest, batch, summary, log, rewritten)
-    summary.table_rows = table_counts(dest)
+    if count_rows:
+        summary.table_rows = table_counts(dest)
     return summary
+
+
+HISTORY_LOOKUP_MAX = 500  # objects looked up by key in load_history; more: read it all
+
+
+def _history_of(dest: Destination, objects: list[LakeObject],
+                known: set[tuple[str, str]] | None) -> set[tuple[str, str]]:
+    """(key, fingerprint) of the ``load_history`` rows of ``objects``' keys (and maybe
+    others). ``known``: history rows known already (a loop's memory, on the connection it
+    holds), so only the keys of the objects not in it are looked up: a loop that lists
+    thousands of objects a race long reads a few history rows per load, not all."""
+    everything = f"SELECT object_key, etag FROM {sql.LOAD_HISTORY}"
+    if known is None:
+        return set(dest.fetch(everything)[1])
+    listed = {(o.key, o.etag) for o in objects}
+    seen = listed & known
+    keys = sorted({key for key, etag in listed - seen})
+    if len(keys) > HISTORY_LOOKUP_MAX:
+        return set(dest.fetch(everything)[1])
+    if keys:
+        marks = ", ".join([dest.dialect.param] * len(keys))
+        seen.update(dest.fetch(f"{everything} WHERE object_key IN ({marks})", tuple(keys))[1])
+    return seen
 
 
 def batches(objects: list[LakeObject], max_objects: int = BATCH_OBJECTS,
