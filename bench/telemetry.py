@@ -22,7 +22,7 @@ from f1pipe.errors import F1PipeError
 from f1pipe.kafka.topics import ensure_topics, live_topic, topic_for
 from f1pipe.live.feed import LiveOptions, run_live
 from f1pipe.live.landing import LandingOptions, LoaderLoop, catching, lake_consumer, wait_for
-from f1pipe.live.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, Stats
+from f1pipe.live.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, SeenOffsets, Stats
 from f1pipe.sources.schedule import SessionRef
 from f1pipe.warehouse import query
 from f1pipe.warehouse.loader import LoadSummary
@@ -41,17 +41,21 @@ class TelemetryWatch:
         self.settings = settings
         self.visible: dict[tuple[str, str], float] = {}
         self.loop = LoaderLoop(settings, LOAD_PAUSE_S, self.after_load)
+        self.seen = SeenOffsets()
 
     def after_load(self, summary: LoadSummary) -> None:
         if not (summary.records.get("car_data") or summary.records.get("location")):
             return
         seen_at = time.time()
-        # One query for both tables, through the loader loop's connection.
-        _, rows = self.loop.held.fetch(
-            "SELECT DISTINCT 'car_data', time_utc FROM car_data UNION ALL "
-            "SELECT DISTINCT 'location', time_utc FROM location")
-        for table, when in rows:
+        # One query for both tables, through the loader loop's connection: the rows not
+        # read yet (a sample time is visible from its first row on).
+        where, params = self.seen.unseen()
+        _, rows = self.loop.held.fetch(" UNION ALL ".join(
+            f"SELECT '{table}', time_utc, kafka_topic, kafka_partition, kafka_offset "
+            f"FROM {table}{where}" for table in ("car_data", "location")), params * 2)
+        for table, when, topic, partition, offset in rows:
             self.visible.setdefault((table, _stamp(when)), seen_at)
+            self.seen.saw((topic, partition), offset)
 
 
 def _stamp(when: datetime) -> str:

@@ -55,3 +55,28 @@ def test_streaming_landing_loads_a_replay_into_duckdb(
     _, rows = query(settings, settings.warehouse,
                     "SELECT feed_topic, COUNT(*) FROM live_updates GROUP BY 1 ORDER BY 1")
     assert rows == [("LapCount", 51), ("TrackStatus", 22)]
+
+
+def test_a_watch_reads_only_the_rows_it_has_not_seen():
+    """SeenOffsets: offsets seen out of order; the WHERE clause keeps the unseen ones of the
+    partitions it knows and every row of a partition it does not know yet."""
+    import duckdb
+
+    from f1pipe.live.latency import SeenOffsets
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (kafka_topic VARCHAR, kafka_partition INT, kafka_offset INT)")
+    con.execute("INSERT INTO t SELECT 'a', p, o FROM range(2) r(p), range(6) s(o)")
+    con.execute("INSERT INTO t VALUES ('b', 0, 0)")
+    seen = SeenOffsets()
+    assert seen.unseen() == ("", ())
+    for offset in (0, 1, 3, 4):
+        seen.saw(("a", 0), offset)
+    seen.saw(("a", 1), 0)
+    where, params = seen.unseen()
+    rows = sorted(con.execute(f"SELECT * FROM t{where}", list(params)).fetchall())
+    assert rows == [("a", 0, 2), ("a", 0, 3), ("a", 0, 4), ("a", 0, 5),  # from the floor, 2
+                    *[("a", 1, o) for o in range(1, 6)], ("b", 0, 0)]
+    seen.saw(("a", 0), 2)  # the gap closes: the floor moves past 3 and 4
+    where, params = seen.unseen()
+    assert ("a", 0, 4) not in con.execute(f"SELECT * FROM t{where}", list(params)).fetchall()

@@ -69,36 +69,18 @@ class LatencyReport:
     notes: list[str] = field(default_factory=list)
 
 
-class WarehouseWatch:
-    """After each load of the loader loop: note when each row first became visible.
+class SeenOffsets:
+    """The Kafka offsets of the rows a watch has read, per topic and partition: a floor
+    below which it saw every offset (a fresh topic's count from 0), and those seen above it.
+    Its WHERE clause keeps only rows not seen yet, so a watch reading after every load
+    reads the new rows, not the whole table."""
 
-    It reads through the loop's own connection (no file to open between two loads), and
-    only the rows it has not seen yet: per Kafka topic and partition, those from the lowest
-    offset it has not seen (offsets of a fresh topic count from 0)."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.visible: dict[str, float] = {}  # event id -> latency in ms
-        self.loop = LoaderLoop(settings, LOAD_PAUSE_S, self.after_load)
+    def __init__(self) -> None:
         self._floor: dict[tuple[str, int], int] = {}  # every offset below it was seen
         self._above: dict[tuple[str, int], set[int]] = {}  # offsets seen above the floor
 
-    def after_load(self, summary: LoadSummary) -> None:
-        if not summary.records.get("live_updates"):
-            return
-        seen_at = datetime.now(UTC)
-        where, params = self._unseen()
-        _, rows = self.loop.held.fetch(
-            "SELECT event_id, produced_at, kafka_topic, kafka_partition, kafka_offset "
-            f"FROM live_updates{where}", params)
-        for event_id, produced_at, topic, partition, offset in rows:
-            if event_id not in self.visible:
-                published = produced_at.replace(tzinfo=UTC)
-                self.visible[event_id] = (seen_at - published).total_seconds() * 1000
-            self._saw((topic, partition), offset)
-
-    def _unseen(self) -> tuple[str, tuple]:
-        """The WHERE clause (and its parameters) of the rows not seen yet."""
+    def unseen(self) -> tuple[str, tuple]:
+        """The WHERE clause (and its parameters) of the rows not seen yet ("" at first)."""
         if not self._floor:
             return "", ()
         tried = " OR ".join(["(kafka_topic = ? AND kafka_partition = ?)"] * len(self._floor))
@@ -108,7 +90,7 @@ class WarehouseWatch:
         params += tuple(v for (t, p), low in self._floor.items() for v in (t, p, low))
         return f" WHERE NOT ({tried}) OR {above}", params
 
-    def _saw(self, where: tuple[str, int], offset: int) -> None:
+    def saw(self, where: tuple[str, int], offset: int) -> None:
         low = self._floor.setdefault(where, 0)
         above = self._above.setdefault(where, set())
         if offset >= low:
@@ -117,6 +99,33 @@ class WarehouseWatch:
             above.remove(low)
             low += 1
         self._floor[where] = low
+
+
+class WarehouseWatch:
+    """After each load of the loader loop: note when each row first became visible.
+
+    It reads through the loop's own connection (no file to open between two loads), and
+    only the rows it has not seen yet (:class:`SeenOffsets`)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.visible: dict[str, float] = {}  # event id -> latency in ms
+        self.loop = LoaderLoop(settings, LOAD_PAUSE_S, self.after_load)
+        self.seen = SeenOffsets()
+
+    def after_load(self, summary: LoadSummary) -> None:
+        if not summary.records.get("live_updates"):
+            return
+        seen_at = datetime.now(UTC)
+        where, params = self.seen.unseen()
+        _, rows = self.loop.held.fetch(
+            "SELECT event_id, produced_at, kafka_topic, kafka_partition, kafka_offset "
+            f"FROM live_updates{where}", params)
+        for event_id, produced_at, topic, partition, offset in rows:
+            if event_id not in self.visible:
+                published = produced_at.replace(tzinfo=UTC)
+                self.visible[event_id] = (seen_at - published).total_seconds() * 1000
+            self.seen.saw((topic, partition), offset)
 
 
 def measure_latency(settings: Settings, request: ReplayRequest,
