@@ -11,6 +11,7 @@ which its warehouse row is seen; throughput is samples landed per second of the 
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 import uuid
@@ -58,6 +59,32 @@ class TelemetryWatch:
             self.seen.saw((topic, partition), offset)
 
 
+def _live_process(settings: Settings, options: LiveOptions, timeout_s: float) -> int:
+    """``f1pipe live`` in a process of its own, as it runs beside ``f1pipe land`` on a race
+    weekend (two commands, two processes): returns the messages it published."""
+    context = multiprocessing.get_context("spawn")  # this process runs librdkafka threads
+    results = context.Queue()
+    process = context.Process(target=_run_live, args=(settings, options, results),
+                              name="f1pipe live")
+    process.start()
+    try:
+        outcome = results.get(timeout=timeout_s)
+    finally:
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+    if isinstance(outcome, str):
+        raise F1PipeError(outcome)
+    return outcome
+
+
+def _run_live(settings: Settings, options: LiveOptions, results) -> None:
+    try:
+        results.put(run_live(settings, REF, options).messages)
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as one line
+        results.put(f"live: {' '.join(str(exc).split())}")
+
+
 def _stamp(when: datetime) -> str:
     return when.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -87,14 +114,15 @@ def measure(settings: Settings, scale: float, seconds: float, scratch: str,
     live = {}
     workers = [threading.Thread(target=catching(work, name, errors), daemon=True)
                for work, name in ((consumer.run, "lake consumer"), (watch.loop.run, "loader"),
-                                  (lambda: live.update(s=run_live(settings, REF, options)),
+                                  (lambda: live.update(s=_live_process(settings, options,
+                                                                       seconds + 120)),
                                    "live"))]
     try:
         workers[0].start()
         wait_for(lambda: consumer.joined_at is not None, 60)
         for worker in workers[1:]:
             worker.start()
-        workers[2].join(seconds + 120)
+        workers[2].join(seconds + 150)
         expected = {(t, utc) for t in ("car_data", "location")
                     for utc in {m.arguments()[2] for m in messages}}
         wait_for(lambda: bool(errors) or expected <= watch.visible.keys(), DRAIN_TIMEOUT_S)
@@ -117,5 +145,5 @@ def measure(settings: Settings, scale: float, seconds: float, scratch: str,
             RACE_CARS * RACE_HZ * scale * 2, "seconds": seconds, "samples": samples,
             "rows_landed": rows[0][0], "per_s": rows[0][0] / span,
             "missing_sample_times": len(expected - watch.visible.keys()),
-            "live_messages": live["s"].messages if "s" in live else None,
+            "live_messages": live.get("s"),
             "loads": watch.loop.loads, "flush_interval_s": flush_interval_s}

@@ -7,6 +7,7 @@ against the real broker)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -158,19 +159,21 @@ def test_a_batch_is_due_one_interval_after_its_first_message_could_have_arrived(
 
 
 def test_the_writes_are_announced_as_they_end():
-    """``on_stored`` (the streaming landing wakes its loader with it) is called once per
-    object written, from the writer threads."""
-    calls: list = []
-    stored = threading.Semaphore(0)
-    checkpoint = Checkpoint(FakeConsumer(calls, 0), FakeSink(calls, {TP0: 1, TP1: 1}),
-                            FakeDeadLetters(calls, False), clock=Clock(),
-                            on_stored=stored.release)
-    checkpoint.track(TP0, 0)
-    checkpoint.track(TP1, 0)
-    checkpoint.commit([TP0, TP1])
-    assert stored.acquire(timeout=5) and stored.acquire(timeout=5)
-    assert not stored.acquire(timeout=0.2)
-    checkpoint.close()
+    """``on_stored`` (the streaming landing wakes its loader with it) is called with the
+    name of each object stored, from the writer threads; not for a write that failed."""
+    for fails, expected in ((False, 2), (True, 0)):
+        calls: list = []
+        stored: list[str] = []
+        checkpoint = Checkpoint(FakeConsumer(calls, 0),
+                                FakeSink(calls, {TP0: 1, TP1: 1}, fails),
+                                FakeDeadLetters(calls, False), clock=Clock(),
+                                on_stored=stored.append)
+        checkpoint.track(TP0, 0)
+        checkpoint.track(TP1, 0)
+        with pytest.raises(F1PipeError) if fails else contextlib.nullcontext():
+            checkpoint.commit([TP0, TP1])
+        checkpoint.close()  # the writer threads are done
+        assert len(stored) == expected and all(isinstance(n, str) for n in stored)
 
 
 def test_a_failed_commit_is_retried_one_flush_interval_later():

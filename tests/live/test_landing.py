@@ -46,3 +46,22 @@ def test_after_a_release_the_pause_is_kept_whole(tmp_path):
     loop.stop()  # stop still ends the pause, with a last load
     thread.join(30)
     assert loads == [0, 20]
+
+
+def test_an_object_the_last_load_had_already_does_not_start_another(tmp_path):
+    """Objects written while a load listed the lake are in that load: their announcements
+    do not start an empty load; an object it did not have does."""
+    loop, loads, thread = _loop(tmp_path, hold_s=60.0)
+    first = lake_objects(_car_records(20), "parquet", batch=20)
+    write_folder(tmp_path / "lake", first)
+    loop.nudge(next(iter(first)))
+    assert wait_for(lambda: len(loads) == 2, 10)
+    loop.nudge(next(iter(first)))  # loaded already
+    time.sleep(1.5)
+    assert len(loads) == 2
+    second = lake_objects(_car_records(20, 500), "parquet", batch=20)
+    write_folder(tmp_path / "lake", second)
+    loop.nudge(next(iter(second)))
+    assert wait_for(lambda: len(loads) == 3, 10) and loads[2] == 20
+    loop.stop()
+    thread.join(30)

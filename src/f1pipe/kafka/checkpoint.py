@@ -70,13 +70,13 @@ class Checkpoint:
 
     def __init__(self, consumer: Consumer, sink: Sink, dead_letters: DeadLetterProducer,
                  clock: Callable[[], float] = time.monotonic, max_flights: int = MAX_FLIGHTS,
-                 on_stored: Callable[[], None] | None = None):
+                 on_stored: Callable[[str], None] | None = None):
         self.consumer = consumer
         self.sink = sink
         self.dead_letters = dead_letters
         self.clock = clock
         self.max_flights = max_flights
-        self.on_stored = on_stored  # called (in a writer thread) after each object's write
+        self.on_stored = on_stored  # called (in a writer thread) with each object stored
         self._states: dict[TP, PartitionState] = {}
         self._flights: dict[TP, deque[Flight]] = {}
         self._writers: ThreadPoolExecutor | None = None
@@ -178,7 +178,8 @@ class Checkpoint:
         write = self._writers.submit(self.sink.store, name, data)
         if self.on_stored is not None:
             on_stored = self.on_stored
-            write.add_done_callback(lambda _: on_stored())
+            write.add_done_callback(
+                lambda done: done.cancelled() or done.exception() or on_stored(name))
         return write
 
     def _settled(self, block_for: Iterable[TP]) -> None:

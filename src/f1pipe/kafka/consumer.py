@@ -236,9 +236,9 @@ class LakeConsumer:
 
     def __init__(self, settings: Settings, topics: list[str], sink: Sink,
                  options: ConsumeOptions, on_progress: Callable[[str], None],
-                 on_stored: Callable[[], None] | None = None):
-        """``on_stored``: called from a writer thread each time an object is in the lake
-        (before its offsets are committed), e.g. to wake a loader."""
+                 on_stored: Callable[[str], None] | None = None):
+        """``on_stored``: called from a writer thread with each object's name once it is in
+        the lake (before its offsets are committed), e.g. to wake a loader."""
         self.settings = settings
         self.topics = topics
         self.sink = sink

@@ -86,16 +86,22 @@ class LoaderLoop:
         self.memory = LoadMemory()  # what earlier loads recorded: a load finding nothing new
         self._stop = threading.Event()
         self._wake = threading.Event()  # set by stop() and nudge()
+        self._written: set[str | None] = set()  # objects announced by nudge() meanwhile
+        self._lock = threading.Lock()
         self._released = False  # the last load closed the connection: readers' turn
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
 
-    def nudge(self) -> None:
-        """Something new is in the lake (e.g. the landing's consumer just wrote an object):
-        load now rather than at the end of the pause. Safe from any thread. After a load
-        that closed the held connection, the pause is kept whole, for readers."""
+    def nudge(self, key: str | None = None) -> None:
+        """Object ``key`` is in the lake now (None: something is): load now rather than at
+        the end of the pause, unless the last load had that object already (it was written
+        while that load listed the lake). Safe from any thread (the landing's consumer
+        calls it as it writes). After a load that closed the held connection, the pause is
+        kept whole, for readers."""
+        with self._lock:
+            self._written.add(key)
         self._wake.set()
 
     def run(self) -> None:
@@ -110,12 +116,26 @@ class LoaderLoop:
             self.held.close()
 
     def _pause(self) -> None:
-        """Wait ``every_s``, or less when nudged (never less right after a release)."""
+        """Wait ``every_s``, or less when an object the last load did not have is announced
+        (never less right after a release)."""
         if self._released:
             self._stop.wait(self.every_s)
-        else:
-            self._wake.wait(self.every_s)
-        self._wake.clear()  # before the load: a nudge from now on calls for another
+            self._announced()
+            return
+        deadline = time.monotonic() + self.every_s
+        while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+            if not self._wake.wait(left):
+                break
+            if not self._announced() <= self.memory.keys:  # (None never is)
+                break
+        self._announced()  # what is announced from now on calls for another load
+
+    def _announced(self) -> set[str | None]:
+        """The objects announced since the last call (the wake-up cleared)."""
+        with self._lock:
+            self._wake.clear()
+            written, self._written = self._written, set()
+        return written
 
     def load_with_retry(self) -> LoadSummary:
         """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
@@ -146,7 +166,7 @@ class LoaderLoop:
 
 def lake_consumer(settings: Settings, topics: list[str], options: LandingOptions,
                   group: str | None = None,
-                  on_stored: Callable[[], None] | None = None) -> LakeConsumer:
+                  on_stored: Callable[[str], None] | None = None) -> LakeConsumer:
     """The project's lake consumer with the landing's short flush interval; ``on_stored``
     is called as each object is written (e.g. :meth:`LoaderLoop.nudge`)."""
     consume_options = ConsumeOptions(batch_size=options.batch_size,

@@ -110,6 +110,7 @@ class LoadMemory:
     or none. Only for DuckDB files (another warehouse is always asked)."""
 
     recorded: set[tuple[str, str]] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # the keys of ``recorded``
     warehouse: tuple[int, ...] | None = None
 
     def covers(self, objects: list[LakeObject]) -> bool:
@@ -165,8 +166,10 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
         failed = {key for key, _ in summary.failed}
         if memory.warehouse != identity:
             memory.recorded.clear()
+            memory.keys.clear()
         memory.warehouse = warehouse_identity(warehouse_url)
         memory.recorded.update((o.key, o.etag) for o in objects if o.key not in failed)
+        memory.keys.update(o.key for o in objects if o.key not in failed)
     summary.elapsed_s = time.monotonic() - started
     return summary
 
