@@ -90,3 +90,39 @@ def test_a_loop_memory_skips_opening_the_warehouse_only_when_nothing_changed(tmp
     dest.execute("DELETE FROM load_history")
     dest.close()
     assert load(wh.settings, lake, wh.url, memory=memory).objects_loaded == 3
+
+
+def test_parquet_objects_of_two_topics_read_per_topic_keep_each_record_as_one_read_has_it(
+        tmp_path):
+    """One read per topic (matched by column name) gives each record the same JSON, under
+    its own object key, as reading its object alone; an object lacking a column another
+    object of its topic has shows it as null."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from f1pipe.warehouse.duckdb.sql import land_object, land_parquet_objects
+    from f1pipe.warehouse.sql import BATCH, LANDING
+
+    folder = tmp_path / "lake"
+    files = {"f1.car_data/a.parquet": {"n": [1, 2], "speed": [1.5, 0.00001]},
+             "f1.car_data/b.parquet": {"n": [3], "speed": [2.0]},
+             "f1.location/c.parquet": {"n": [4], "x": [-7]},
+             "f1.location/d.parquet": {"n": [5]}}  # no x
+    for key, columns in files.items():
+        (folder / key).parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table(columns), folder / key)
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE {LANDING} (v JSON)")
+    con.execute(f"CREATE TABLE {BATCH} (v JSON, object_key VARCHAR, schema_name VARCHAR)")
+    con.execute(land_parquet_objects([(str(folder / k), k) for k in files]))
+    together = sorted(con.execute(f"SELECT object_key, v FROM {BATCH}").fetchall())
+
+    alone = []
+    for key in files:
+        con.execute(f"DELETE FROM {LANDING}")
+        con.execute(land_object(str(folder / key), "parquet"))
+        alone += [(key, v) for (v,) in con.execute(f"SELECT v FROM {LANDING}").fetchall()]
+    alone = [(k, v.replace('{"n":5}', '{"n":5,"x":null}')) for k, v in alone]
+    assert together == sorted(alone)
+    assert ("f1.car_data/a.parquet", '{"n":2,"speed":0.00001}') in together

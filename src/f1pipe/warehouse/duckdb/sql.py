@@ -37,14 +37,25 @@ def land_json_objects(urls_and_keys: list[tuple[str, str]]) -> str:
 
 def land_parquet_objects(urls_and_keys: list[tuple[str, str]]) -> str:
     """INSERT the records of many Parquet objects into the batch table in one statement,
-    each with its object key (``(url, key)`` pairs): one read per object (their columns may
-    differ), as :func:`land_object` reads one."""
+    each with its object key (``(url, key)`` pairs): one read per topic (the first folder of
+    the key: its objects share their columns, matched by name), each record as the JSON
+    :func:`land_object` makes of it (but for a column another object of its topic has and
+    its own lacks: null). A read per object cost a streaming load a third of its landing."""
     def literal(text: str) -> str:
         return "'" + text.replace("'", "''") + "'"
 
+    topics: dict[str, list[tuple[str, str]]] = {}
+    for url, key in urls_and_keys:
+        topics.setdefault(key.split("/", 1)[0], []).append((url, key))
     reads = " UNION ALL ".join(
-        f"SELECT to_json(p) AS v, {literal(key)} AS object_key FROM read_parquet("
-        f"{literal(url)}, hive_partitioning = false) p" for url, key in urls_and_keys)
+        # The reader's file name column is dropped from each record's JSON (a merge patch
+        # with null removes a member).
+        f"SELECT json_merge_patch(to_json(p), '{{\"filename\": null}}') AS v, k.object_key "
+        f"FROM read_parquet([{', '.join(literal(url) for url, _ in objects)}], "
+        f"hive_partitioning = false, union_by_name = true, filename = true) p "
+        f"JOIN (VALUES {', '.join(f'({literal(u)}, {literal(k)})' for u, k in objects)}) "
+        f"k(url, object_key) ON p.filename = k.url"
+        for objects in topics.values())
     return _into_batch(reads)
 
 
