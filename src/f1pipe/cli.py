@@ -641,10 +641,10 @@ def live_command(
 def land_command(
     flush_interval: str = typer.Option("500ms", help="Lake consumer: flush a batch this long "
                                                      "after its first record (at most 1s)."),
-    load_every: str = typer.Option("500ms", help="Longest pause between two loads (a "
-                                                 "load starts as soon as an object is "
-                                                 "written, except just after the "
-                                                 "warehouse was let go for readers)."),
+    load_every: str = typer.Option("500ms", help="The readers' pause after each second "
+                                                 "of loads; with --workers, how often the "
+                                                 "lake is listed. Objects this process "
+                                                 "writes load as soon as they are written."),
     until_idle: str = typer.Option(None, help="Exit after this long with nothing new "
                                               "(default: run until stopped)."),
     workers: int = typer.Option(1, min=1, max=64, help="Lake consumer processes in the "
@@ -656,10 +656,13 @@ def land_command(
     from f1pipe.workers import WorkerPool
 
     cfg = settings()
+    every_s = parse_duration_s(load_every, "--load-every")
     options = LandingOptions(
         flush_interval_s=parse_duration_s(flush_interval, "--flush-interval"),
-        load_every_s=parse_duration_s(load_every, "--load-every"),
-        until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None)
+        load_every_s=every_s,
+        until_idle_s=parse_duration_s(until_idle, "--until-idle") if until_idle else None,
+        # Objects the other processes write are not announced to the loader: it lists.
+        **({"list_every_s": every_s} if workers > 1 else {}))
     options.check()
     console.print(f"landing live topics {cfg.topic_prefix}live.* and "
                   f"{cfg.topic_prefix}live_timing into {cfg.lake} -> {cfg.warehouse}"

@@ -8,7 +8,7 @@ import pytest
 
 from f1pipe.config import load_settings
 from f1pipe.errors import F1PipeError
-from f1pipe.lake.listing import list_objects
+from f1pipe.lake.listing import describe_objects, list_objects
 from f1pipe.lake.s3 import s3_client
 from f1pipe.lake.url import LakeUrl
 
@@ -46,6 +46,27 @@ def test_folder_lake_fingerprint_changes_when_rewritten(tmp_path):
     assert list_objects(load_settings(), lake)[0].etag != before
 
 
+def test_named_objects_are_described_as_the_listing_has_them_and_nothing_else(tmp_path):
+    """describe_objects: the named data objects exactly as list_objects gives them; names of
+    nothing, of non-data files, outside the root or behind a linked folder are left out."""
+    import os
+
+    lake_dir = tmp_path / "lake"
+    for key, body in {**KEYS, **NOT_DATA}.items():
+        (lake_dir / key).parent.mkdir(parents=True, exist_ok=True)
+        (lake_dir / key).write_bytes(body)
+    outside = tmp_path / "outside" / "t+0+0000000000.jsonl"
+    outside.parent.mkdir()
+    outside.write_bytes(b"{}\n")
+    os.symlink(outside.parent, lake_dir / "linked")
+    lake = LakeUrl.parse(f"file://{lake_dir}")
+    named = [*KEYS, *NOT_DATA, "f1.laps/absent+0+0000000000.jsonl", str(outside),
+             "../outside/t+0+0000000000.jsonl", "linked/t+0+0000000000.jsonl"]
+
+    assert describe_objects(load_settings(), lake, named) == list_objects(load_settings(), lake)
+    assert describe_objects(load_settings(), lake, []) == []
+
+
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(F1PipeError, match="lake folder .* does not exist"):
         list_objects(load_settings(), LakeUrl.parse(f"file://{tmp_path / 'absent'}"))
@@ -67,6 +88,24 @@ def test_bucket_lake_lists_keys_under_the_prefix_with_etags(s3_settings):
         assert obj.size == len(KEYS[obj.key])
         assert obj.etag == head["ETag"].strip('"')
         assert obj.url == f"s3://{bucket}/lake/{obj.key}"
+
+
+@pytest.mark.integration
+def test_named_bucket_objects_are_described_fresh(s3_settings):
+    """One HEAD per name: a rewritten object shows its new ETag (no listing cache), a name
+    of nothing is left out."""
+    client = s3_client(s3_settings)
+    bucket = s3_settings.s3_bucket
+    for key, body in KEYS.items():
+        client.put_object(Bucket=bucket, Key=f"lake/{key}", Body=body)
+    lake = LakeUrl.parse(f"s3://{bucket}/lake")
+    listed = list_objects(s3_settings, lake)
+    assert describe_objects(s3_settings, lake, [*KEYS, "f1.laps/absent.jsonl"]) == listed
+
+    first = sorted(KEYS)[0]
+    client.put_object(Bucket=bucket, Key=f"lake/{first}", Body=b'{"rewritten":1}\n')
+    [again] = describe_objects(s3_settings, lake, [first])
+    assert again.etag == hashlib.md5(b'{"rewritten":1}\n').hexdigest() != listed[0].etag
 
 
 @pytest.mark.integration

@@ -17,7 +17,7 @@ def _loop(tmp_path, hold_s: float) -> tuple[LoaderLoop, list[float], threading.T
     settings = load_settings(lake=f"file://{tmp_path / 'lake'}",
                              warehouse=f"duckdb:///{tmp_path / 'f1.duckdb'}")
     loads: list[float] = []
-    loop = LoaderLoop(settings, every_s=30.0, hold_s=hold_s,
+    loop = LoaderLoop(settings, every_s=30.0, hold_s=hold_s, list_every_s=600.0,
                       on_load=lambda s: loads.append(s.rows_total))
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
@@ -48,20 +48,22 @@ def test_after_a_release_the_pause_is_kept_whole(tmp_path):
     assert loads == [0, 20]
 
 
-def test_an_object_the_last_load_had_already_does_not_start_another(tmp_path):
-    """Objects written while a load listed the lake are in that load: their announcements
-    do not start an empty load; an object it did not have does."""
+def test_announced_objects_load_without_listing_the_lake_which_is_listed_in_time(tmp_path):
+    """Between listings, a load looks at the objects announced to it alone; an object nobody
+    announced waits for the next listing (every ``list_every_s``, and the last load)."""
     loop, loads, thread = _loop(tmp_path, hold_s=60.0)
-    first = lake_objects(_car_records(20), "parquet", batch=20)
-    write_folder(tmp_path / "lake", first)
-    loop.nudge(next(iter(first)))
+    assert loop.listings == 1  # the first load lists
+    announced = lake_objects(_car_records(20), "parquet", batch=20)
+    unannounced = lake_objects(_car_records(20, 500), "parquet", batch=20)
+    write_folder(tmp_path / "lake", {**announced, **unannounced})
+    loop.nudge(next(iter(announced)))
     assert wait_for(lambda: len(loads) == 2, 10)
-    loop.nudge(next(iter(first)))  # loaded already
-    time.sleep(1.5)
-    assert len(loads) == 2
-    second = lake_objects(_car_records(20, 500), "parquet", batch=20)
-    write_folder(tmp_path / "lake", second)
-    loop.nudge(next(iter(second)))
-    assert wait_for(lambda: len(loads) == 3, 10) and loads[2] == 20
+    assert (loads[1], loop.listings) == (20, 1)
+    loop.nudge(next(iter(announced)))  # loaded already: a cheap look, nothing more
+    assert wait_for(lambda: len(loads) == 3, 10) and loads[2] == 0
+    loop.list_every_s = 0.0  # a listing is due
+    loop.nudge(next(iter(announced)))
+    assert wait_for(lambda: len(loads) == 4, 10)
+    assert (loads[3], loop.listings) == (20, 2)  # the unannounced object, found by listing
     loop.stop()
     thread.join(30)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,41 @@ def list_objects(settings: Settings, lake: LakeUrl) -> list[LakeObject]:
     if lake.scheme == "file":
         return _list_folder(lake)
     return _list_bucket(settings, lake)
+
+
+def describe_objects(settings: Settings, lake: LakeUrl, keys: Iterable[str]
+                     ) -> list[LakeObject]:
+    """The data objects among ``keys`` (relative to the lake root), as :func:`list_objects`
+    gives them, sorted by key, without listing the lake: a streaming loader told which
+    objects were just written looks at those alone (listing a lake of a race's 100k objects
+    takes seconds). A key that names nothing, a folder, or something ``list_objects`` would
+    not list (outside the root, behind a linked folder) is left out."""
+    wanted = sorted({k for k in keys if k.endswith(DATA_SUFFIXES)})
+    if lake.scheme == "file":
+        return _describe_files(lake, wanted)
+    return _describe_bucket_keys(settings, lake, wanted)
+
+
+def _describe_files(lake: LakeUrl, keys: list[str]) -> list[LakeObject]:
+    real_root = os.path.realpath(lake.path)
+    stat_at = time.time_ns()
+    found = []
+    for key in keys:
+        path = Path(real_root, key)
+        if key.startswith("/") or ".." in key.split("/") \
+                or os.path.realpath(path.parent) != str(path.parent):
+            continue  # not where a listing finds it (a linked folder, outside the root)
+        try:
+            info = path.stat()  # of the target, for a link (as the listing)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        url = str(path.resolve()) if path.is_symlink() else str(path)
+        found.append((key, path, info, url))
+    etags = _md5_all([(path, info) for _, path, info, _ in found], stat_at)
+    return [LakeObject(key=key, size=info.st_size, etag=etag, url=url)
+            for (key, _, info, url), etag in zip(found, etags, strict=True)]
 
 
 def _list_folder(lake: LakeUrl) -> list[LakeObject]:
@@ -166,3 +202,29 @@ def _list_bucket(settings: Settings, lake: LakeUrl) -> list[LakeObject]:
         if path.endswith(DATA_SUFFIXES)
     ]
     return sorted(objects, key=lambda o: o.key)
+
+
+def _describe_bucket_keys(settings: Settings, lake: LakeUrl, keys: list[str]
+                          ) -> list[LakeObject]:
+    """One HEAD per key (not the listing cache: an object may have just been rewritten)."""
+    from f1pipe.lake.s3 import s3_filesystem
+
+    fs = s3_filesystem(settings)
+    root = f"{lake.bucket}/{lake.prefix}".rstrip("/")
+    objects = []
+    for key in keys:
+        try:
+            info = fs.info(f"{root}/{key}", refresh=True)
+        except FileNotFoundError:
+            continue
+        except PermissionError as exc:
+            raise F1PipeError(f"lake {lake}: access denied ({exc}): check AWS_* settings"
+                              ) from None
+        except OSError as exc:
+            raise F1PipeError(f"lake {lake}: cannot look at {key}: {exc}") from None
+        if info.get("type") == "directory":
+            continue
+        objects.append(LakeObject(key=key, size=int(info.get("size") or 0),
+                                  etag=str(info.get("ETag") or "").strip('"'),
+                                  url=f"s3://{root}/{key}"))
+    return objects

@@ -32,6 +32,8 @@ LOAD_RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0)
 # The loader loop keeps its warehouse connection for the loads of this long, then closes it
 # for one pause (readers of a DuckDB file get in then): see f1pipe.warehouse.held.
 HOLD_WAREHOUSE_S = 1.0
+# Between two listings of the whole lake, the loader loop loads the objects announced to it.
+LIST_EVERY_S = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -46,8 +48,10 @@ def landing_topics(settings: Settings) -> list[str]:
 @dataclass(frozen=True)
 class LandingOptions:
     flush_interval_s: float = 0.5  # lake consumer: max age of a batch, seconds (<= 1)
-    load_every_s: float = 0.5  # longest pause between loads, seconds (a write cuts it short)
+    load_every_s: float = 0.5  # readers' pause after a release; longest wait between loads
     hold_warehouse_s: float = HOLD_WAREHOUSE_S  # one connection for the loads of this long
+    # The whole lake is listed this often (objects of other writers: --workers processes).
+    list_every_s: float = LIST_EVERY_S
     until_idle_s: float | None = None  # stop after this long without a new message
     batch_size: int = 1000
     group: str = "f1pipe-live-landing"
@@ -63,43 +67,49 @@ class LandingOptions:
 class LoaderLoop:
     """Loads the lake into the warehouse again and again until stopped (then once more).
 
+    The objects announced to it (:meth:`nudge`: the landing's consumer names each object as
+    it stores it) are loaded as soon as they are announced, looked at alone; the whole lake
+    is listed by the first and last load and every ``list_every_s`` (objects of other
+    writers, anything missed): listing a race's 100k objects takes seconds.
+
     A failed load (e.g. another process holds the DuckDB file's lock for a moment) is tried
     again after 0.5, 1, 2 and 4 s; if it still fails, :meth:`run` raises at once. The loads
     of ``hold_s`` seconds share one warehouse connection (:class:`HeldWarehouse`); it is
-    closed after them, for one pause, and when the loop ends.
+    closed after them, for one whole pause (``every_s``), and when the loop ends.
     """
 
     def __init__(self, settings: Settings, every_s: float,
                  on_load: Callable[[LoadSummary], None] | None = None,
                  retry_delays_s: tuple[float, ...] = LOAD_RETRY_DELAYS_S,
                  on_retry: Callable[[str], None] | None = None,
-                 hold_s: float = HOLD_WAREHOUSE_S):
+                 hold_s: float = HOLD_WAREHOUSE_S, list_every_s: float = LIST_EVERY_S):
         self.settings = settings
         self.held = HeldWarehouse(settings, settings.warehouse, hold_s)
         self.every_s = every_s
+        self.list_every_s = list_every_s
         self.on_load = on_load
         self.retry_delays_s = retry_delays_s
         self.on_retry = on_retry or log.warning
         self.loads = 0
         self.rows = 0
         self.retries = 0
+        self.listings = 0  # loads that listed the whole lake
         self.memory = LoadMemory()  # what earlier loads recorded: a load finding nothing new
         self._stop = threading.Event()
         self._wake = threading.Event()  # set by stop() and nudge()
         self._written: set[str | None] = set()  # objects announced by nudge() meanwhile
         self._lock = threading.Lock()
         self._released = False  # the last load closed the connection: readers' turn
+        self._listed_at: float | None = None
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
 
     def nudge(self, key: str | None = None) -> None:
-        """Object ``key`` is in the lake now (None: something is): load now rather than at
-        the end of the pause, unless the last load had that object already (it was written
-        while that load listed the lake). Safe from any thread (the landing's consumer
-        calls it as it writes). After a load that closed the held connection, the pause is
-        kept whole, for readers."""
+        """Object ``key`` (relative to the lake root) is in the lake now; None: something
+        is, list the lake. The next load starts at once (after a load that let the
+        warehouse go: at the end of the readers' pause). Safe from any thread."""
         with self._lock:
             self._written.add(key)
         self._wake.set()
@@ -108,41 +118,37 @@ class LoaderLoop:
         if self.settings.lake.startswith("file://"):  # the loader wants the folder to exist
             Path(self.settings.lake.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
         try:
+            scope: set[str] | None = None
             while not self._stop.is_set():
-                self.load_with_retry()
-                self._pause()
+                if scope is None or scope:
+                    self.load_with_retry(scope)
+                scope = self._pause()
             self.load_with_retry()
         finally:
             self.held.close()
 
-    def _pause(self) -> None:
-        """Wait ``every_s``, or less when an object the last load did not have is announced
-        (never less right after a release)."""
+    def _pause(self) -> set[str] | None:
+        """Wait ``every_s``, or until an object is announced (never less right after a
+        release); returns the keys of the objects to load next (maybe none), or None when
+        the next load lists the lake."""
         if self._released:
             self._stop.wait(self.every_s)
-            self._announced()
-            return
-        deadline = time.monotonic() + self.every_s
-        while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
-            if not self._wake.wait(left):
-                break
-            if not self._announced() <= self.memory.keys:  # (None never is)
-                break
-        self._announced()  # what is announced from now on calls for another load
-
-    def _announced(self) -> set[str | None]:
-        """The objects announced since the last call (the wake-up cleared)."""
+        else:
+            self._wake.wait(self.every_s)
         with self._lock:
             self._wake.clear()
-            written, self._written = self._written, set()
-        return written
+            announced, self._written = self._written, set()
+        due = self._listed_at is None or time.monotonic() - self._listed_at >= self.list_every_s
+        if due or None in announced:
+            return None
+        return {key for key in announced if key is not None}
 
-    def load_with_retry(self) -> LoadSummary:
+    def load_with_retry(self, only: set[str] | None = None) -> LoadSummary:
         """:meth:`load_once`, tried again after each of ``retry_delays_s``; the last
         failure is raised."""
         for delay in [*self.retry_delays_s, None]:
             try:
-                return self.load_once()
+                return self.load_once(only)
             except F1PipeError as exc:
                 if delay is None:
                     raise
@@ -151,9 +157,13 @@ class LoaderLoop:
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
-    def load_once(self) -> LoadSummary:
+    def load_once(self, only: set[str] | None = None) -> LoadSummary:
+        """One load: of the objects ``only`` names, or of the whole lake (listed) if None."""
+        if only is None:
+            self._listed_at = time.monotonic()
+            self.listings += 1
         summary = load(self.settings, self.settings.lake, self.settings.warehouse,
-                       memory=self.memory, held=self.held, count_rows=False)
+                       memory=self.memory, held=self.held, count_rows=False, only=only)
         self.loads += 1
         self.rows += summary.rows_total
         if self.on_load:
@@ -191,7 +201,7 @@ def run_landing(settings: Settings, options: LandingOptions,
     topics = landing_topics(settings)
     ensure_topics(settings, topics)
     loader = LoaderLoop(settings, options.load_every_s, on_load,
-                        hold_s=options.hold_warehouse_s)
+                        hold_s=options.hold_warehouse_s, list_every_s=options.list_every_s)
     consumer = lake_consumer(settings, topics, options, on_stored=loader.nudge)
     errors: list[str] = []
     # A loader that gives up stops the consumer at once: the command exits non-zero now,

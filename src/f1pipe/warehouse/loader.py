@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError, LandingError
-from f1pipe.lake.listing import LakeObject, list_objects
+from f1pipe.lake.listing import LakeObject, describe_objects, list_objects
 from f1pipe.lake.url import LakeUrl
 from f1pipe.warehouse import sql
 from f1pipe.warehouse.destination import Destination, connect
@@ -110,7 +110,6 @@ class LoadMemory:
     or none. Only for DuckDB files (another warehouse is always asked)."""
 
     recorded: set[tuple[str, str]] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)  # the keys of ``recorded``
     warehouse: tuple[int, ...] | None = None
 
     def covers(self, objects: list[LakeObject]) -> bool:
@@ -125,7 +124,8 @@ class LoadMemory:
 
 def load(settings: Settings, lake_url: str, warehouse_url: str, *,
          log: Log | None = None, memory: LoadMemory | None = None,
-         held: HeldWarehouse | None = None, count_rows: bool = True) -> LoadSummary:
+         held: HeldWarehouse | None = None, count_rows: bool = True,
+         only: Iterable[str] | None = None) -> LoadSummary:
     """Load every new object of the lake into the warehouse; returns what was done.
 
     ``memory``: kept by a caller that loads again and again (:class:`LoadMemory`); when
@@ -133,10 +133,13 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
     (summary: every object skipped, no ``table_rows``). ``held``: a connection the caller
     keeps between loads (:class:`~f1pipe.warehouse.held.HeldWarehouse`), used and left
     open (closed if the load fails); while it is open no other process writes the file.
-    ``count_rows``: count each model table's rows afterwards (``table_rows``)."""
+    ``count_rows``: count each model table's rows afterwards (``table_rows``). ``only``: the
+    keys of the objects to look at (just written, as the streaming landing is told), instead
+    of listing the whole lake."""
     started = time.monotonic()
     lake = LakeUrl.parse(lake_url)
-    objects = list_objects(settings, lake)
+    objects = (list_objects(settings, lake) if only is None
+               else describe_objects(settings, lake, only))
     identity = warehouse_identity(warehouse_url) if memory is not None else None
     # Unchanged since the last load: we hold the file, or it is as that load left it.
     unchanged = (held is not None and held.is_open) or (
@@ -166,10 +169,8 @@ def load(settings: Settings, lake_url: str, warehouse_url: str, *,
         failed = {key for key, _ in summary.failed}
         if memory.warehouse != identity:
             memory.recorded.clear()
-            memory.keys.clear()
         memory.warehouse = warehouse_identity(warehouse_url)
         memory.recorded.update((o.key, o.etag) for o in objects if o.key not in failed)
-        memory.keys.update(o.key for o in objects if o.key not in failed)
     summary.elapsed_s = time.monotonic() - started
     return summary
 
