@@ -23,7 +23,7 @@ from bench.synthetic import live_update_message
 from f1pipe.codec import key_of
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.kafka.producer import REALTIME, MessageProducer
+from f1pipe.kafka.producer import MessageProducer
 from f1pipe.kafka.topics import ensure_topics
 from f1pipe.live.landing import LandingOptions, catching, lake_consumer, wait_for
 from f1pipe.live.latency import FLUSH_INTERVAL_S, LOAD_PAUSE_S, Stats, WarehouseWatch
@@ -62,7 +62,7 @@ def measure(settings: Settings, topic: str, rate: float, seconds: float, scratch
         worker.start()
     wait_for(lambda: consumer.joined_at is not None, 60)
     published: list[str] = []
-    with MessageProducer(settings, **REALTIME) as producer:  # as f1pipe live publishes
+    with MessageProducer(settings) as producer:
         report = producer.send_all(topic, _noting(paced(rate, seconds), published))
     wait_for(lambda: bool(errors) or set(published) <= watch.visible.keys(), DRAIN_TIMEOUT_S)
     consumer.request_stop()

@@ -39,10 +39,6 @@ PRODUCER_CONFIG: dict[str, str | int | bool] = {
     "queue.buffering.max.messages": 100_000,
     "client.id": "f1pipe-producer",
 }
-# The real-time publishers (f1pipe live, replay, tower) override it: a message waits at most
-# 5 ms for others to share its batch (a feed sends hundreds a second, not 100k: the bulk
-# producer's 20 ms would buy them no throughput, only latency).
-REALTIME: dict[str, str | int | bool] = {"linger.ms": 5}
 # PRODUCER_CONFIG's settings that the Java producer also takes (kafka-producer-perf-test).
 JAVA_SETTINGS = ("enable.idempotence", "acks", "compression.type", "linger.ms", "batch.size")
 FLUSH_TIMEOUT_S = 60.0

@@ -29,7 +29,7 @@ import fastf1
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
 from f1pipe.kafka.dead_letter import REASON_HEADER
-from f1pipe.kafka.producer import REALTIME, MessageProducer
+from f1pipe.kafka.producer import MessageProducer
 from f1pipe.kafka.topics import ensure_topics, live_topic, topic_for
 from f1pipe.live.timing_state import deep_merge
 from f1pipe.schemas import dataset_of
@@ -270,7 +270,7 @@ def run_live(settings: Settings, ref: SessionRef | None, options: LiveOptions,
     """
     configure_fastf1(settings)
     ref = ref or infer_session(datetime.now(UTC), "live feed")
-    publisher = MessageProducer(settings, **REALTIME)
+    publisher = MessageProducer(settings)
     publishing = LivePublishing(settings, ref, publisher)
     wait, failures = options.backoff_s, 0
     try:

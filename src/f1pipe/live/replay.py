@@ -19,7 +19,7 @@ import fastf1
 
 from f1pipe.config import Settings
 from f1pipe.errors import ConfigError
-from f1pipe.kafka.producer import REALTIME, MessageProducer
+from f1pipe.kafka.producer import MessageProducer
 from f1pipe.kafka.topics import ensure_topics, live_topic
 from f1pipe.sources import configure_fastf1, session_ref
 from f1pipe.sources.live_timing import FeedUpdate, live_payloads, read_session
@@ -83,7 +83,7 @@ def replay(settings: Settings, request: ReplayRequest,
     summary = ReplaySummary(ref, missing=recorded.missing)
     topics = {t: live_topic(t, settings) for t in recorded.counts}
     ensure_topics(settings, list(topics.values()))
-    publisher = MessageProducer(settings, **REALTIME)
+    publisher = MessageProducer(settings)
     if request.catch_up:  # the state so far (driver list, positions...) before the clock runs
         for update in recorded.window(0, request.start_ms):
             _publish_update(publisher, topics[update.feed_topic], ref, update,

@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaError, Message
 from f1pipe import codec
 from f1pipe.config import Settings
 from f1pipe.errors import F1PipeError
-from f1pipe.kafka.producer import REALTIME, MessageProducer
+from f1pipe.kafka.producer import MessageProducer
 from f1pipe.kafka.signals import stop_on_signals
 from f1pipe.kafka.topics import ensure_topics, live_topics_pattern, snapshot_topic
 from f1pipe.live.timing_state import DriverRow, TimingState
@@ -75,7 +75,7 @@ class Tower:
         self._stop = threading.Event()
         self._published: dict[tuple[SessionKey, int], DriverRow] = {}
         self._dirty: set[SessionKey] = set()
-        self._publisher = MessageProducer(settings, **REALTIME) if self.options.publish else None
+        self._publisher = MessageProducer(settings) if self.options.publish else None
         self._consumer = Consumer({
             **settings.kafka_client_config(),
             "group.id": f"f1pipe-tower-{uuid.uuid4().hex[:12]}",
