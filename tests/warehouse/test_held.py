@@ -80,8 +80,8 @@ def test_the_loads_of_a_hold_share_one_connection_and_readers_get_in_after_it(tm
     clock.now += 0.5
     assert not held.release_if_due() and held.is_open
     clock.now += 0.5
-    assert held.release_if_due() and not held.is_open
-    memory.after_close(wh.url)  # as the loading loop does
+    assert held.release_if_due(then=lambda: memory.after_close(wh.url)) and not held.is_open
+    held.wait_closed()  # it closes in a thread of its own (the loop pauses meanwhile)
     assert _read_elsewhere(tmp_path / "f1.duckdb") == (0, "60")  # checkpointed, readable
 
     after = load(wh.settings, lake, wh.url, memory=memory, held=held)
@@ -138,3 +138,30 @@ def test_a_held_loop_looks_up_only_new_keys_and_still_replaces_a_rewritten_objec
     assert len(history_reads) == 1 and "WHERE object_key IN" in history_reads[0]
     assert held.fetch("SELECT COUNT(*) FROM raw_car_data") == (["count_star()"], [(30,)])
     held.close()
+
+
+def test_a_release_closes_in_the_background_and_a_failed_close_is_reported_once():
+    class Closing:
+        def __init__(self, fails: bool):
+            self.fails, self.closed = fails, False
+
+        def close(self):
+            self.closed = True
+            if self.fails:
+                raise RuntimeError("disk\nfull")
+
+    clock = Clock()
+    held = HeldWarehouse(None, "duckdb:///unused", hold_s=1.0, clock=clock)
+    for fails in (False, True):
+        held.dest, held.opened_at = Closing(fails), clock.now
+        dest, noted = held.dest, []
+        clock.now += 1.0
+        assert held.release_if_due(then=lambda noted=noted: noted.append(True))
+        assert held.dest is None
+        if fails:
+            with pytest.raises(F1PipeError, match="closing the warehouse failed: disk full"):
+                held.wait_closed()
+        else:
+            held.wait_closed()
+        assert dest.closed and noted == ([] if fails else [True])
+        held.wait_closed()  # reported once

@@ -159,6 +159,7 @@ class LoaderLoop:
 
     def load_once(self, only: set[str] | None = None) -> LoadSummary:
         """One load: of the objects ``only`` names, or of the whole lake (listed) if None."""
+        self.held.wait_closed()  # the last release's close, and its note in the memory
         if only is None:
             self._listed_at = time.monotonic()
             self.listings += 1
@@ -168,9 +169,9 @@ class LoaderLoop:
         self.rows += summary.rows_total
         if self.on_load:
             self.on_load(summary)
-        self._released = self.held.release_if_due()
-        if self._released:
-            self.memory.after_close(self.settings.warehouse)
+        # Closed while the loop pauses; the file as that close leaves it is noted then.
+        self._released = self.held.release_if_due(
+            then=lambda: self.memory.after_close(self.settings.warehouse))
         return summary
 
 
