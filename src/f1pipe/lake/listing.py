@@ -77,9 +77,7 @@ def _describe_files(lake: LakeUrl, keys: list[str]) -> list[LakeObject]:
             continue
         url = str(path.resolve()) if path.is_symlink() else str(path)
         found.append((key, path, info, url))
-    etags = _md5_all([(path, info) for _, path, info, _ in found], stat_at)
-    return [LakeObject(key=key, size=info.st_size, etag=etag, url=url)
-            for (key, _, info, url), etag in zip(found, etags, strict=True)]
+    return _folder_objects(found, stat_at)
 
 
 def _list_folder(lake: LakeUrl) -> list[LakeObject]:
@@ -94,7 +92,13 @@ def _list_folder(lake: LakeUrl) -> list[LakeObject]:
         path = Path(entry.path)
         url = str(path.resolve()) if entry.is_symlink() else f"{real_root}/{key}"
         found.append((key, path, info, url))
-    etags = _md5_all([(path, info) for _, path, info, _ in found], listed_at)
+    return _folder_objects(found, listed_at)
+
+
+def _folder_objects(found: list[tuple[str, Path, os.stat_result, str]],
+                    stat_at_ns: int) -> list[LakeObject]:
+    """The lake objects of ``(key, path, stat, url)`` files stat'ed from ``stat_at_ns``."""
+    etags = _md5_all([(path, info) for _, path, info, _ in found], stat_at_ns)
     return [LakeObject(key=key, size=info.st_size, etag=etag, url=url)
             for (key, _, info, url), etag in zip(found, etags, strict=True)]
 
@@ -137,8 +141,7 @@ def _data_files(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry]]:
 # Linux stamps files from a clock of 1-10 ms ticks: SETTLED_FINE_NS; a file system keeping
 # whole seconds (ext3, small-inode ext4; FAT keeps 2 s) shows times without a fraction:
 # SETTLED_NS. A file written again afterwards has new times and is read again; an unchanged
-# one is not, so listing a lake that grows all race long (the streaming landing lists it
-# several times a second) stays cheap.
+# one is not, so listing a lake that grows all race long stays cheap.
 _MD5_CACHE: dict[tuple, str] = {}
 MD5_CACHE_MAX = 500_000
 SETTLED_NS = 2_000_000_000
@@ -187,21 +190,23 @@ def _list_bucket(settings: Settings, lake: LakeUrl) -> list[LakeObject]:
         found = fs.find(root, detail=True)
     except FileNotFoundError:
         raise F1PipeError(f"lake {lake}: bucket {lake.bucket!r} vanished while listing") from None
-    except PermissionError as exc:
-        raise F1PipeError(f"lake {lake}: access denied ({exc}): check AWS_* settings") from None
     except OSError as exc:
-        raise F1PipeError(f"lake {lake}: cannot list objects: {exc}") from None
-    objects = [
-        LakeObject(
-            key=path.removeprefix(root).lstrip("/"),
-            size=int(info.get("size") or 0),
-            etag=str(info.get("ETag") or "").strip('"'),
-            url=f"s3://{path}",
-        )
-        for path, info in found.items()
-        if path.endswith(DATA_SUFFIXES)
-    ]
+        raise _bucket_error(lake, "cannot list objects", exc) from None
+    objects = [_bucket_object(root, path, info) for path, info in found.items()
+               if path.endswith(DATA_SUFFIXES)]
     return sorted(objects, key=lambda o: o.key)
+
+
+def _bucket_object(root: str, path: str, info: dict) -> LakeObject:
+    """The lake object at ``path`` (``bucket/prefix/key``) from its s3fs details."""
+    return LakeObject(key=path.removeprefix(root).lstrip("/"), size=int(info.get("size") or 0),
+                      etag=str(info.get("ETag") or "").strip('"'), url=f"s3://{path}")
+
+
+def _bucket_error(lake: LakeUrl, doing: str, exc: OSError) -> F1PipeError:
+    if isinstance(exc, PermissionError):
+        return F1PipeError(f"lake {lake}: access denied ({exc}): check AWS_* settings")
+    return F1PipeError(f"lake {lake}: {doing}: {exc}")
 
 
 def _describe_bucket_keys(settings: Settings, lake: LakeUrl, keys: list[str]
@@ -217,14 +222,8 @@ def _describe_bucket_keys(settings: Settings, lake: LakeUrl, keys: list[str]
             info = fs.info(f"{root}/{key}", refresh=True)
         except FileNotFoundError:
             continue
-        except PermissionError as exc:
-            raise F1PipeError(f"lake {lake}: access denied ({exc}): check AWS_* settings"
-                              ) from None
         except OSError as exc:
-            raise F1PipeError(f"lake {lake}: cannot look at {key}: {exc}") from None
-        if info.get("type") == "directory":
-            continue
-        objects.append(LakeObject(key=key, size=int(info.get("size") or 0),
-                                  etag=str(info.get("ETag") or "").strip('"'),
-                                  url=f"s3://{root}/{key}"))
+            raise _bucket_error(lake, f"cannot look at {key}", exc) from None
+        if info.get("type") != "directory":
+            objects.append(_bucket_object(root, f"{root}/{key}", info))
     return objects

@@ -13,25 +13,31 @@ READERS = {
 }
 
 
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _keys_of(urls_and_keys: list[tuple[str, str]]) -> str:
+    """A ``VALUES`` table ``k(url, object_key)`` of the objects' keys by reader file name."""
+    rows = ", ".join(f"({_literal(url)}, {_literal(key)})" for url, key in urls_and_keys)
+    return f"(VALUES {rows}) k(url, object_key)"
+
+
 def land_object(url: str, fmt: str) -> str:
     """INSERT the records of the object at ``url`` (a path or s3:// URL) as JSON rows."""
-    literal = "'" + url.replace("'", "''") + "'"
-    return f"INSERT INTO {LANDING} (v) {READERS[fmt].format(url=literal)}"
+    return f"INSERT INTO {LANDING} (v) {READERS[fmt].format(url=_literal(url))}"
 
 
 def land_json_objects(urls_and_keys: list[tuple[str, str]]) -> str:
     """INSERT the records of many JSON-lines objects into the batch table in one read, each
     with its object key (``(url, key)`` pairs)."""
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    urls = ", ".join(literal(url) for url, _ in urls_and_keys)
-    keys = ", ".join(f"({literal(url)}, {literal(key)})" for url, key in urls_and_keys)
+    urls = ", ".join(_literal(url) for url, _ in urls_and_keys)
     return _into_batch(
         f"SELECT r.json AS v, k.object_key "
         f"FROM read_json_objects([{urls}], format = 'newline_delimited', "
         f"hive_partitioning = false, filename = true) r "
-        f"JOIN (VALUES {keys}) k(url, object_key) ON r.filename = k.url"
+        f"JOIN {_keys_of(urls_and_keys)} ON r.filename = k.url"
     )
 
 
@@ -41,9 +47,6 @@ def land_parquet_objects(urls_and_keys: list[tuple[str, str]]) -> str:
     the key: its objects share their columns, matched by name), each record as the JSON
     :func:`land_object` makes of it (but for a column another object of its topic has and
     its own lacks: null). A read per object cost a streaming load a third of its landing."""
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
     topics: dict[str, list[tuple[str, str]]] = {}
     for url, key in urls_and_keys:
         topics.setdefault(key.split("/", 1)[0], []).append((url, key))
@@ -51,10 +54,9 @@ def land_parquet_objects(urls_and_keys: list[tuple[str, str]]) -> str:
         # The reader's file name column is dropped from each record's JSON (a merge patch
         # with null removes a member).
         f"SELECT json_merge_patch(to_json(p), '{{\"filename\": null}}') AS v, k.object_key "
-        f"FROM read_parquet([{', '.join(literal(url) for url, _ in objects)}], "
+        f"FROM read_parquet([{', '.join(_literal(url) for url, _ in objects)}], "
         f"hive_partitioning = false, union_by_name = true, filename = true) p "
-        f"JOIN (VALUES {', '.join(f'({literal(u)}, {literal(k)})' for u, k in objects)}) "
-        f"k(url, object_key) ON p.filename = k.url"
+        f"JOIN {_keys_of(objects)} ON p.filename = k.url"
         for objects in topics.values())
     return _into_batch(reads)
 
