@@ -88,9 +88,13 @@ lint: setup-test
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 
+# Two pytest workers (pytest-xdist), whole test files to each: every service fixture starts on
+# free ports in its worker's own folders. TEST_WORKERS=0 runs the tests in one process.
+TEST_WORKERS ?= 2
+
 test: setup-test lint browser
 	$(BIN)/f1pipe stack fetch
-	$(BIN)/python -m pytest --durations=30
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 test-unit: setup-test
 	$(BIN)/python -m pytest -m "not integration"
