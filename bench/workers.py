@@ -32,14 +32,17 @@ def consume(args: dict) -> dict:
 
 
 def produce(args: dict) -> dict:
-    """f1pipe's producer sending ``count`` laps of the cached lap file to ``topic`` (in its
-    own process, so its peak RSS is its own); only the sending is timed, as in
-    :func:`bench.run.produce_f1pipe`."""
+    """f1pipe's producer sending ``count`` laps of the cached lap file to ``topic`` in one
+    ``send_all`` (one wait for acknowledgements at the end), as the peers send theirs; only
+    the sending is timed. In its own process: ``input_rss_mb`` is the process's RSS once the
+    laps are decoded, before sending (the runner reports the peak above it as the producer's
+    own)."""
     from pathlib import Path
 
-    from bench.run import produce_f1pipe_to
+    from bench.run import produce_f1pipe_whole
 
-    return produce_f1pipe_to(load_settings(), Path(args["laps"]), args["topic"], args["count"])
+    return produce_f1pipe_whole(load_settings(), Path(args["laps"]), args["topic"],
+                                args["count"])
 
 
 def consume_member(args: dict) -> dict:

@@ -32,3 +32,15 @@ def test_goals_are_judged_from_the_runs_figures():
     assert memory["f1pipe loader -> DuckDB (1,000)"]["met"] is True
     assert memory["produce -> DuckDB row at 1,000 msgs/s p95"] == {
         "goal_ms": 500.0, "p95_ms": 640, "met": False}
+
+
+def test_a_producer_holding_its_input_is_judged_on_its_memory_above_it():
+    def judged(peak, held):
+        figure = _figure("f1pipe producer (idempotent, acks=all, zstd)", 90_000, hop="producer",
+                         peak_rss_mb=peak, input_rss_mb=held)
+        return next(iter(ratios([figure])["memory_and_latency_goals"].values()))
+
+    assert judged(1_200.0, 880.0) == {"goal_mb": 400, "peak_rss_mb": 1200, "input_rss_mb": 880,
+                                      "above_input_mb": 320, "met": True}
+    assert judged(1_300.0, 880.0)["met"] is False
+
