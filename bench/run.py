@@ -12,10 +12,12 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,26 +201,41 @@ def bench_producer(run: Run) -> None:
     peers = (("quix_produce", "quixstreams producer (pre-encoded bytes)", ".venv-bench"),
              ("plain_produce", "plain confluent-kafka producer loop (pre-encoded)", ".venv"))
     ensure_topics(svc.settings, [f"bench.{kind}" for kind, _, _ in peers])
-    rounds: dict[str, list[dict]] = {}
-    for number in range(run.sizes.rounds):
-        measured = {"kafka-producer-perf-test (limit)": lambda: kafka_tools.producer_perf(
-            svc.libs, run.scratch, svc.settings.kafka_broker, PERF_TOPIC, n, payloads)}
+    def programs(number: int) -> dict[str, tuple[Callable[[], dict], dict]]:
+        found = {"kafka-producer-perf-test (limit)": (lambda: kafka_tools.producer_perf(
+            svc.libs, run.scratch, svc.settings.kafka_broker, PERF_TOPIC, n, payloads), {})}
         # In its own process: its peak RSS above the decoded laps it holds is measured
         # (goal <= 400 MB at 1M). The first round fills the topic the consumer step reads.
         topic = LAP_TOPIC if number == 0 else f"{LAP_TOPIC}-round{number}"
-        measured["f1pipe producer (idempotent, acks=all, zstd)"] = lambda topic=topic: run.worker(
-            "produce", laps=str(run.laps), topic=topic, count=n)
+        found["f1pipe producer (idempotent, acks=all, zstd)"] = (lambda: run.worker(
+            "produce", laps=str(run.laps), topic=topic, count=n), {})
         for kind, name, venv in peers:
-            measured[name] = lambda kind=kind, venv=venv: run.peer(
+            found[name] = (lambda kind=kind, venv=venv: run.peer(
                 kind, venv, count=n, topic=f"bench.{kind}", broker=svc.settings.kafka_broker,
-                payloads=str(run.laps), producer=peer_config)
-        for name, measure in measured.items():
+                payloads=str(run.laps), producer=peer_config), {})
+        return found
+
+    measure_rounds(run, "producer", programs, n)
+
+
+def measure_rounds(run: Run, hop: str,
+                   programs: Callable[[int], dict[str, tuple[Callable[[], dict], dict]]],
+                   count: int) -> None:
+    """Each program of ``programs(round)`` (name -> (measure, extra fields)) once per round,
+    in turn, for ``run.sizes.rounds`` rounds; one figure per program: its median round. A
+    program that fails is noted and the run goes on."""
+    rounds: dict[str, list[dict]] = {}
+    extras: dict[str, dict] = {}
+    for number in range(run.sizes.rounds):
+        for name, (measure, extra) in programs(number).items():
             try:
                 rounds.setdefault(name, []).append(measure())
+                extras[name] = extra
             except RuntimeError as exc:
                 _say(f"{name} failed: {' '.join(str(exc).split())[-600:]}")
     for name, results in rounds.items():
-        run.add("producer", name, median_round(results), count=n)
+        if results:
+            run.add(hop, name, median_round(results), count=count, **extras[name])
 
 
 def median_round(results: list[dict]) -> dict:
@@ -242,20 +259,33 @@ def bench_consumer(run: Run) -> None:
     run.add("consume", "kafka-consumer-perf-test (read only, limit)", limit, count=n)
     options = {"topic": LAP_TOPIC, "batch_size": LAKE_BATCH, "flush_interval_s": FLUSH_S,
                "idle_s": IDLE_S}
-    run.add("consume", "f1pipe consumer -> folder", run.worker(
-        "consume", sink=run.folder("lake-main"), **options), count=n, sink="folder")
-    run.add("consume", "f1pipe consumer -> S3", run.worker(
-        "consume", sink="s3://bench/lake", **options), count=n, sink="s3")
     peer = {"topic": LAP_TOPIC, "broker": run.svc.settings.kafka_broker, "count": n,
             "commit_every": LAKE_BATCH * run.svc.settings.topic_partitions,
             "flush_interval_s": FLUSH_S, "idle_s": IDLE_S}
-    _peer_step(run, "consume", "quixstreams LocalFileSink -> folder", "quix_folder",
-               ".venv-bench", directory="quix_lake", **peer, sink="folder")
-    _peer_step(run, "consume", "quixstreams S3FileSink -> S3", "quix_s3", ".venv-bench",
-               bucket="bench", prefix="quix", **peer, sink="s3")
-    _peer_step(run, "consume", "plain confluent-kafka loop -> folder (fsync, commit)",
-               "plain_folder", ".venv", directory=str(run.scratch / "plain-lake"),
-               batch_size=LAKE_BATCH, **peer, sink="folder")
+
+    def programs(number: int) -> dict[str, tuple[Callable[[], dict], dict]]:
+        # The first round writes the lake the load step reads; the others write their own
+        # (removed once measured: one copy of the lake is enough on disk).
+        suffix = "" if number == 0 else f"_round{number}"
+        folder = run.scratch / f"lake-main{suffix}"
+        return {
+            "f1pipe consumer -> folder": (lambda: _then_remove(run.worker(
+                "consume", sink=f"file://{folder}", **options), folder if suffix else None),
+                {"sink": "folder"}),
+            "f1pipe consumer -> S3": (lambda: run.worker(
+                "consume", sink=f"s3://bench/lake{suffix}", **options), {"sink": "s3"}),
+            "quixstreams LocalFileSink -> folder": (lambda: run.peer(
+                "quix_folder", ".venv-bench", directory=f"quix_lake{suffix}", **peer),
+                {"sink": "folder"}),
+            "quixstreams S3FileSink -> S3": (lambda: run.peer(
+                "quix_s3", ".venv-bench", bucket="bench", prefix=f"quix{suffix}", **peer),
+                {"sink": "s3"}),
+            "plain confluent-kafka loop -> folder (fsync, commit)": (lambda: run.peer(
+                "plain_folder", ".venv", directory=str(run.scratch / f"plain-lake{suffix}"),
+                batch_size=LAKE_BATCH, **peer), {"sink": "folder"}),
+        }
+
+    measure_rounds(run, "consume", programs, n)
     run.add("consume", "seed-style baseline -> folder", run.worker(
         "baseline", topic=LAP_TOPIC, sink=run.folder("seed"), count=n), count=n, sink="folder")
     small = run.sizes.seed_s3
@@ -264,14 +294,11 @@ def bench_consumer(run: Run) -> None:
         count=small, sink="s3", note=f"one PUT per 10 messages: measured on {small:,}")
 
 
-def _peer_step(run: Run, hop: str, name: str, kind: str, venv: str, **args) -> None:
-    """One peer's figure; a peer that fails is noted and the run goes on."""
-    sink = args.pop("sink", None)
-    extra = {"sink": sink} if sink else {}
-    try:
-        run.add(hop, name, run.peer(kind, venv, **args), count=args["count"], **extra)
-    except RuntimeError as exc:
-        _say(f"{name} failed: {' '.join(str(exc).split())[-600:]}")
+def _then_remove(result: dict, folder: Path | None) -> dict:
+    """``result``, once ``folder`` (if any) is removed."""
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 def bench_scale(run: Run) -> None:
@@ -295,6 +322,10 @@ def bench_load(run: Run) -> None:
         "load", lake=f"file://{lake}", warehouse=f"duckdb:///{run.scratch / 'f1.duckdb'}"),
         count=n)
     small = run.sizes.snowflake
+    if not (run.scratch / f"lake-{small}").is_dir():
+        _say(f"load -> Snowflake (fakesnow) not measured: it loads the {small:,}-record lake "
+             "of the scale step (add it: --steps scale,load)")
+        return
     run.add("load", "f1pipe loader -> Snowflake (fakesnow)", run.worker(
         "load", lake=run.folder(f"lake-{small}"), warehouse="snowflake"),
         count=small, note="emulator figure (fakesnow on DuckDB), not Snowflake's speed")
