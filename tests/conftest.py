@@ -15,9 +15,30 @@ pytest_plugins = [
 def pytest_configure(config):
     """One compiled dbt project for every test (``f1pipe transform`` compiles ``dbt/`` once
     per version of it, ~10-40 s): kept under the checkout's ``.state/``, inherited by the
-    CLI subprocesses, unless the caller chose a folder."""
+    CLI subprocesses, unless the caller chose a folder. anyio is imported whole, here
+    (:func:`_import_anyio_now`)."""
     import os
     from pathlib import Path
 
     os.environ.setdefault("F1PIPE_DBT_COMPILED", str(
         Path(__file__).resolve().parents[1] / ".state" / "dbt-compiled-tests"))
+    _import_anyio_now()
+
+
+def _import_anyio_now() -> None:
+    """anyio imports its parts on first use (``anyio.open_file``, ``anyio.to_thread``...).
+    Under pytest those imports go through pytest's assertion rewriting (anyio is a pytest
+    plugin), and a first static file served from the server's thread then parsed anyio's
+    source while another thread was compiling too: CPython 3.11 raised ``SystemError: AST
+    constructor recursion depth mismatch`` mid-response, and Chromium saw a cut-short
+    style.css (ERR_CONTENT_LENGTH_MISMATCH). Every part is imported here, in the main
+    thread, before any test starts a server."""
+    import contextlib
+
+    import anyio
+
+    for name in dir(anyio):
+        if not name.startswith("_"):
+            with contextlib.suppress(ImportError, AttributeError):  # a part this Python lacks
+                getattr(anyio, name)
+
