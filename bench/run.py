@@ -57,7 +57,7 @@ class Sizes:
     telemetry_s: float = 30.0  # the telemetry step: seconds of feed per scale
     # (x race scale (20 cars x 4 Hz x 2 streams), lake flush interval in s)
     telemetry_runs: tuple[tuple[float, float], ...] = ((1.0, 0.25), (10.0, 0.25), (10.0, 0.1))
-    rounds: int = 3  # the producer step: each program once per round, median kept
+    rounds: int = 3  # producer and consumer steps: each program once per round, median kept
 
 
 FULL = Sizes(1_000_000, 50_000, 100_000, (10_000, 100_000, 1_000_000), 30.0)
@@ -201,6 +201,7 @@ def bench_producer(run: Run) -> None:
     peers = (("quix_produce", "quixstreams producer (pre-encoded bytes)", ".venv-bench"),
              ("plain_produce", "plain confluent-kafka producer loop (pre-encoded)", ".venv"))
     ensure_topics(svc.settings, [f"bench.{kind}" for kind, _, _ in peers])
+
     def programs(number: int) -> dict[str, tuple[Callable[[], dict], dict]]:
         found = {"kafka-producer-perf-test (limit)": (lambda: kafka_tools.producer_perf(
             svc.libs, run.scratch, svc.settings.kafka_broker, PERF_TOPIC, n, payloads), {})}
