@@ -178,11 +178,8 @@ def produce_f1pipe_whole(settings, laps: Path, topic: str, count: int) -> dict:
 
 
 def _own_rss_mb() -> float:
-    """This process's resident memory now, in MB."""
-    import resource
-
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    """This process's resident memory now, in MiB (as :func:`_peak_rss` samples it)."""
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def bench_producer(run: Run) -> None:

@@ -32,17 +32,23 @@ def decode(raw: bytes | str) -> Any:
     return _decoder.decode(raw)
 
 
-_HEADERS: dict[tuple, tuple[str, bytes]] = {}
+_HEADERS: dict[tuple, list[tuple[str, bytes]]] = {}
+
+
+def schema_headers(message: dict) -> list[tuple[str, bytes]]:
+    """The Kafka headers of a message: its ``schema`` header, ``b"<name>/<version>"``. One
+    list per schema, kept and handed out again (librdkafka copies headers; never mutate)."""
+    ref = message["schema"]
+    key = (ref["name"], ref["version"])
+    headers = _HEADERS.get(key)
+    if headers is None:
+        headers = _HEADERS[key] = [(SCHEMA_HEADER, f"{key[0]}/{key[1]}".encode())]
+    return headers
 
 
 def schema_header(message: dict) -> tuple[str, bytes]:
     """The ``schema`` header of a message: ``b"<name>/<version>"``."""
-    ref = message["schema"]
-    key = (ref["name"], ref["version"])
-    header = _HEADERS.get(key)
-    if header is None:
-        header = _HEADERS[key] = (SCHEMA_HEADER, f"{key[0]}/{key[1]}".encode())
-    return header
+    return schema_headers(message)[0]
 
 
 def keyed(payload: Payload, source: str, produced_at: datetime | None = None

@@ -169,7 +169,8 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
     if raw is None:
         return "empty message (no value)"
     topic = message.topic()
-    model = expected or _LAST_SCHEMA.get(topic) or _header_schema(message)
+    hinted = None if expected is not None else _LAST_SCHEMA.get(topic)
+    model = expected or hinted or _header_schema(message)
     if model is not None:
         partition, offset = message.partition(), message.offset()
         timestamp = message.timestamp()[1]
@@ -180,8 +181,7 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
                 model = named
                 fast = codec.fast_lake_line(raw, model, topic, partition, offset, timestamp)
         if fast is not None:
-            if expected is None and _LAST_SCHEMA.get(topic) is not model \
-                    and len(_LAST_SCHEMA) < 1_000:
+            if expected is None and model is not hinted and len(_LAST_SCHEMA) < 1_000:
                 _LAST_SCHEMA[topic] = model
             group, line = fast
             if (topic, group) not in _SAFE_NAMES and (reason := _unsafe(topic, group)):
