@@ -108,38 +108,11 @@ def test_the_schema_header_picks_the_struct_when_the_topic_takes_any_schema():
                        headers=[("schema", b"lap/1")])
     record = to_lake_record(headered)
     assert isinstance(record, LakeRecord) and record.line is not None
-    wrong = Message(topic="other", partition=0, offset=1, value=value, timestamp=(1, 5),
+    wrong = Message(topic="mixed", partition=0, offset=1, value=value, timestamp=(1, 5),
                     headers=[("schema", b"weather/1")])
     record = to_lake_record(wrong)  # a wrong hint: the model decides (and stores it)
     assert isinstance(record, LakeRecord) and record.line is None
-    assert codec.fast_lake_line(value, WeatherV1, "other", 0, 1, 5) is None
-
-
-def test_a_topic_of_any_schema_tries_its_last_schema_then_the_header():
-    def message(body: dict, header: bytes | None, offset: int) -> Message:
-        return Message(topic="any-schema", partition=0, offset=offset, timestamp=(1, 5),
-                       value=json.dumps(body).encode(),
-                       headers=[("schema", header)] if header else None)
-
-    lap, result = lap_message(3), _result()
-    first = to_lake_record(message(lap, b"lap/1", 1))
-    assert isinstance(first, LakeRecord) and first.line is not None
-    # no header: the topic's last schema (lap) takes the next lap by the fast path
-    second = to_lake_record(message(lap_message(4), None, 2))
-    assert isinstance(second, LakeRecord) and second.line is not None
-    stored, by_model = json.loads(second.line), json.loads(_model_line(lap_message(4), 2))
-    assert {**by_model, "kafka_topic": "any-schema", "kafka_partition": 0,
-            "kafka_timestamp": 5} == stored
-    # a result: the last schema refuses it, the header names the right one
-    third = to_lake_record(message(result, b"result/1", 3))
-    assert isinstance(third, LakeRecord) and third.line is not None
-    assert third.model is ResultV1
-    # a lap again with no header: the last schema is now result's; the model stores it
-    fourth = to_lake_record(message(lap_message(5), None, 4))
-    assert isinstance(fourth, LakeRecord) and fourth.payload is not None
-    # a hint never lets a bad message through: the model's reason, as always
-    bad = to_lake_record(message({**lap_message(6), "lap_number": -1}, None, 5))
-    assert isinstance(bad, str) and "lap_number" in bad, bad
+    assert codec.fast_lake_line(value, WeatherV1, "mixed", 0, 1, 5) is None
 
 
 @pytest.mark.parametrize("stamp", [

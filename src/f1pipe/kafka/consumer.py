@@ -159,30 +159,20 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
                    ) -> LakeRecord | str:
     """The message as a lake record, or the one-line reason it cannot be stored.
 
-    ``expected``: the one schema the message's topic takes (None: any known schema; the
-    schema of the topic's last stored message, then the one the ``schema`` header names, is
-    tried first). A message the generated Struct of its
+    ``expected``: the one schema the message's topic takes (None: any known schema, the
+    ``schema`` header telling which to try first). A message the generated Struct of its
     schema takes is encoded as its lake line at once (:func:`codec.fast_lake_line`); any
     other goes through the pydantic model, which stores it or gives the reason.
     """
     raw = message.value()
     if raw is None:
         return "empty message (no value)"
-    topic = message.topic()
-    hinted = None if expected is not None else _LAST_SCHEMA.get(topic)
-    model = expected or hinted or _header_schema(message)
+    model = expected or _header_schema(message)
     if model is not None:
-        partition, offset = message.partition(), message.offset()
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
         timestamp = message.timestamp()[1]
         fast = codec.fast_lake_line(raw, model, topic, partition, offset, timestamp)
-        if fast is None and expected is None:  # the header names another schema?
-            named = _header_schema(message)
-            if named is not None and named is not model:
-                model = named
-                fast = codec.fast_lake_line(raw, model, topic, partition, offset, timestamp)
         if fast is not None:
-            if expected is None and model is not hinted and len(_LAST_SCHEMA) < 1_000:
-                _LAST_SCHEMA[topic] = model
             group, line = fast
             if (topic, group) not in _SAFE_NAMES and (reason := _unsafe(topic, group)):
                 return reason
@@ -210,10 +200,6 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
 
 
 _SAFE_NAMES: set[tuple] = set()  # (topic, group) pairs object_name accepted
-# A topic of no dataset takes any schema: the schema of its last message stored by the fast
-# path is tried first (reading the ``schema`` header costs ~8% of the consumer's time); the
-# message's own ``schema`` field decides, as with the header's hint.
-_LAST_SCHEMA: dict[str, type[Payload]] = {}
 _NO_ENVELOPE: dict = {}  # fast-path records carry their envelope in their line
 
 
