@@ -31,14 +31,9 @@ def _import_anyio_now() -> None:
     plugin), and a first static file served from the server's thread then parsed anyio's
     source while another thread was compiling too: CPython 3.11 raised ``SystemError: AST
     constructor recursion depth mismatch`` mid-response, and Chromium saw a cut-short
-    style.css (ERR_CONTENT_LENGTH_MISMATCH). Every part is imported here, in the main
-    thread, before any test starts a server."""
-    import contextlib
-
+    style.css (ERR_CONTENT_LENGTH_MISMATCH). The parts Starlette imports on a request are
+    imported here, in the main thread, before any test starts a server (importing every
+    part of anyio made the consumer kill test's subprocesses go idle early)."""
     import anyio
 
-    for name in dir(anyio):
-        if not name.startswith("_"):
-            with contextlib.suppress(ImportError, AttributeError):  # a part this Python lacks
-                getattr(anyio, name)
-
+    anyio.open_file, anyio.to_thread  # noqa: B018 - resolves anyio's lazy imports now
