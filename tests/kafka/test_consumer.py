@@ -4,8 +4,10 @@ import json
 import os
 
 import pytest
+from confluent_kafka import TopicPartition
 
-from f1pipe.kafka.consumer import consume
+from f1pipe.kafka.consumer import ConsumeOptions, LakeConsumer, consume
+from f1pipe.lake import open_sink
 from tests.fixtures.s3 import S3_FIELDS
 from tests.lake.harness import (
     all_rows,
@@ -124,3 +126,20 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_good_ones_around_them_
         assert values[int(headers["dlq.offset"])] == value
         assert headers["dlq.partition"] == b"0"
 
+
+
+def test_lag_right_after_an_assignment_is_asked_of_the_broker_not_taken_as_zero(
+        settings, topic_name, tmp_path):
+    """A restarted member gets its partitions before its first fetch: nothing is known
+    locally then, and --until-idle must not take that for an empty partition."""
+    topic = f"{topic_name}laps"
+    produce(settings, topic, lap_values(30))
+    sink = open_sink(f"file://{tmp_path}/lake", settings)
+    run = LakeConsumer(settings, [topic], sink, ConsumeOptions(group=f"{topic_name}g"),
+                       lambda _line: None)
+    try:
+        run.consumer.assign([TopicPartition(topic, p) for p in range(3)])
+        run.assigned = {(topic, p) for p in range(3)}
+        assert run.lag(fresh=True) == 30
+    finally:
+        run._close()

@@ -33,11 +33,13 @@ def settings(kafka_settings):
     return kafka_settings
 
 
-def _wait_for(condition, timeout_s: float, what: str, process=None, every_s: float = 0.01):
+def _wait_for(condition, timeout_s: float, what: str, process=None, every_s: float = 0.01,
+              log=None):
     deadline = time.monotonic() + timeout_s
     while not condition():
         if process is not None and process.poll() is not None:
-            pytest.fail(f"the consumer exited (rc {process.returncode}) before {what}")
+            tail = "\n".join(log.read_text().splitlines()[-15:]) if log else ""
+            pytest.fail(f"the consumer exited (rc {process.returncode}) before {what}\n{tail}")
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(every_s)
@@ -75,7 +77,8 @@ def test_killed_at_5_points_and_restarted_every_message_is_stored_once(settings,
         if point is None:
             time.sleep(0.3)
         else:
-            _wait_for(lambda p=point: _object_count(lake) >= p, 60, f"{point} objects", process)
+            _wait_for(lambda p=point: _object_count(lake) >= p, 60, f"{point} objects", process,
+                      log=log)
         assert process.poll() is None, "the run ended before the kill point"
         process.send_signal(signal.SIGKILL)
         process.wait()

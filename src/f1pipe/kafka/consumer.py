@@ -375,7 +375,7 @@ class LakeConsumer:
         if now - self.last_activity < needed:
             return False
         lag = self.lag(fresh=True)
-        if lag:  # messages still wait in our partitions: not idle (unknown lag: idle)
+        if lag:  # messages still wait in our partitions: not idle (broker unreachable: idle)
             self.last_activity = now
             return False
         return True
@@ -434,8 +434,9 @@ class LakeConsumer:
     def lag(self, fresh: bool = False) -> int | None:
         """Messages between this consumer's position and the partitions' ends, as of the
         newest fetch response (librdkafka keeps fetching while idle, so at most about
-        ``fetch.wait.max.ms`` old). ``fresh``: for partitions with no position yet, ask the
-        broker for the committed offset instead of counting from the start."""
+        ``fetch.wait.max.ms`` old). ``fresh``: for partitions with no position or no fetch
+        response yet, ask the broker for the committed offset and the partition's ends
+        (right after an assignment nothing is known locally; unknown is not empty)."""
         tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
         if not tps:
             return 0
@@ -448,6 +449,8 @@ class LakeConsumer:
                 if fresh and unknown else {}
             for tp in positions:
                 low, high = self.consumer.get_watermark_offsets(tp, cached=True)
+                if fresh and high < 0:
+                    low, high = self.consumer.get_watermark_offsets(tp, timeout=5)
                 # Nothing fetched yet: count from the committed offset, else the start.
                 start = tp.offset if tp.offset >= 0 else committed.get((tp.topic, tp.partition),
                                                                        -1)
