@@ -88,16 +88,20 @@ lint: setup-test
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
 
-# One process by default. TEST_WORKERS=2 gives whole test files to two pytest-xdist workers
-# (every service fixture starts on free ports in its worker's own folders): 14-15 minutes of
-# tests instead of ~21 on a 2-core machine, but there the timing-bound chaos, cluster and
-# landing tests then share the cores with the other worker, and 3 of them failed in 1 of 3
-# runs. For machines with more cores.
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers by default, given whole test files (every service fixture starts
+# on free ports in its worker's own folders); then the tests bound to wall-clock time (kills
+# at chosen moments, idle timeouts, latencies, broker elections: `timed`, listed in
+# tests/conftest.py) alone, in one process. TEST_WORKERS=0: everything in one process.
+TEST_WORKERS ?= 2
 
 test: setup-test lint browser
 	$(BIN)/f1pipe stack fetch
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
+	@status=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not timed" --durations=20 \
+	  || status=$$?; \
+	echo "== the tests bound to wall-clock time, alone"; \
+	$(BIN)/python -m pytest -m timed --durations=10 || status=$$?; \
+	exit $$status
 
 test-unit: setup-test
 	$(BIN)/python -m pytest -m "not integration"

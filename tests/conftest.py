@@ -15,8 +15,8 @@ pytest_plugins = [
 def pytest_configure(config):
     """One compiled dbt project for every test (``f1pipe transform`` compiles ``dbt/`` once
     per version of it, ~10-40 s): kept under the checkout's ``.state/``, inherited by the
-    CLI subprocesses, unless the caller chose a folder. anyio is imported whole, here
-    (:func:`_import_anyio_now`)."""
+    CLI subprocesses, unless the caller chose a folder. The parts of anyio a request uses
+    are imported here (:func:`_import_anyio_now`)."""
     import os
     from pathlib import Path
 
@@ -32,8 +32,35 @@ def _import_anyio_now() -> None:
     source while another thread was compiling too: CPython 3.11 raised ``SystemError: AST
     constructor recursion depth mismatch`` mid-response, and Chromium saw a cut-short
     style.css (ERR_CONTENT_LENGTH_MISMATCH). The parts Starlette imports on a request are
-    imported here, in the main thread, before any test starts a server (importing every
-    part of anyio made the consumer kill test's subprocesses go idle early)."""
+    imported here, in the main thread, before any test starts a server."""
     import anyio
 
     anyio.open_file, anyio.to_thread  # noqa: B018 - resolves anyio's lazy imports now
+
+
+# Test files bound to wall-clock time: kills at chosen moments, idle timeouts, latencies,
+# broker elections. With pytest-xdist (``make test TEST_WORKERS=2``) they would share the
+# cores with the other worker's tests and miss their moments (3 did in 1 of 3 runs on 2
+# cores), so ``make test`` runs them after the others, in one process (``-m timed``).
+TIMED = (
+    "tests/chaos/test_chaos.py",
+    "tests/cluster/test_cluster.py",
+    "tests/kafka/test_consumer_faults.py",
+    "tests/kafka/test_workers.py",
+    "tests/live/",
+    "tests/serve/test_land_concurrency.py",
+    "tests/serve/test_live_browser.py",
+    "tests/stack/test_kafka.py",
+    "tests/warehouse/test_load_kills.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of :data:`TIMED` files ``timed``."""
+    import pytest
+
+    root = config.rootpath
+    for item in items:
+        path = item.path.relative_to(root).as_posix()
+        if path.startswith(TIMED):
+            item.add_marker(pytest.mark.timed)
