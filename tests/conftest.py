@@ -48,9 +48,7 @@ TIMED = (
     "tests/kafka/test_consumer_faults.py",
     "tests/kafka/test_workers.py",
     "tests/live/",
-    "tests/serve/test_land_concurrency.py",
     "tests/serve/test_live_browser.py",
-    "tests/stack/test_kafka.py",
     "tests/warehouse/test_load_kills.py",
 )
 
