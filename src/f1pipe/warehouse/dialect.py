@@ -33,6 +33,10 @@ class Dialect:
     # A table row's own id (DuckDB's ``rowid``), or None: staging tables then keep each
     # record's id instead of a copy of its JSON.
     row_id: str | None = None
+    # A load's MERGEs run inside its transaction (one commit per load); False: each just
+    # before it, on its own (fakesnow, the Snowflake emulator, cannot MERGE in a
+    # transaction that already wrote).
+    merges_in_transaction: bool = False
 
     def field(self, field: str, logical_type: str, column: str = "v") -> str:
         """SQL expression reading ``field`` from the JSON column, cast to its SQL type."""

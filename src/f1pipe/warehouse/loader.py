@@ -265,10 +265,12 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     earlier raw rows and rejects are replaced, so the raw tables hold each object's records
     once, as the lake has them now.
 
-    The MERGE runs just before the transaction, not in it: the Snowflake emulator the tests
-    run on (fakesnow) cannot MERGE in a transaction that already wrote, and a MERGE is
-    idempotent (the newest version wins, an equal one changes nothing), so a load killed
-    between the two merges the batch again, without effect, and commits the rest."""
+    The MERGEs run in the transaction where the dialect allows it
+    (``merges_in_transaction``: DuckDB, one commit per load); else just before it: the
+    Snowflake emulator the tests run on (fakesnow) cannot MERGE in a transaction that
+    already wrote, and a MERGE is idempotent (the newest version wins, an equal one changes
+    nothing), so a load killed between the two merges the batch again, without effect, and
+    commits the rest."""
     d = dest.dialect
     dest.execute(sql.create_batch(d))
     load_id = uuid.uuid4().hex
@@ -276,10 +278,12 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     staged = _stage_batch(dest)
     loadable, rejected = _count_staged(dest, staged, summary)
     tables = [t for t in MODEL if loadable.get(t.name)]
-    for table in tables:  # idempotent: a batch merged twice (crash, then reload) is as once
-        dest.execute(sql.merge(d, table))
+    if not d.merges_in_transaction:
+        _merge(dest, tables)
     now = _now()
     with transaction(dest):
+        if d.merges_in_transaction:
+            _merge(dest, tables)
         if rewritten:
             _forget_objects(dest, rewritten)
         if rejected:
@@ -294,6 +298,13 @@ def _load_batch(dest: Destination, objects: list[LakeObject], summary: LoadSumma
     for table, count in loadable.items():
         summary.records[table] += count
     summary.objects_loaded += len(history)
+
+
+def _merge(dest: Destination, tables: list[ModelTable]) -> None:
+    """MERGE the staged records of ``tables`` into them. Idempotent: a batch merged twice
+    (a crash, then a reload) is as if merged once."""
+    for table in tables:
+        dest.execute(sql.merge(dest.dialect, table))
 
 
 def _forget_objects(dest: Destination, keys: list[str]) -> None:
