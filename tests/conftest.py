@@ -3,6 +3,8 @@
 Each service has its own module under ``tests/fixtures``; they are loaded here as plugins.
 """
 
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.fastf1",
@@ -55,8 +57,6 @@ TIMED = (
 
 def pytest_collection_modifyitems(config, items):
     """Mark the tests of :data:`TIMED` files ``timed``."""
-    import pytest
-
     root = config.rootpath
     for item in items:
         path = item.path.relative_to(root).as_posix()

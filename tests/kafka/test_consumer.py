@@ -127,7 +127,6 @@ def test_bad_messages_go_to_the_dead_letter_topic_and_the_good_ones_around_them_
         assert headers["dlq.partition"] == b"0"
 
 
-
 def test_lag_right_after_an_assignment_is_asked_of_the_broker_not_taken_as_zero(
         settings, topic_name, tmp_path):
     """A restarted member gets its partitions before its first fetch: nothing is known
