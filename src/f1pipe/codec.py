@@ -271,6 +271,57 @@ def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: 
     return (message.season, message.round, message.session), _encoder.encode(message) + b"\n"
 
 
+
+LakeLines = tuple[tuple[int, int, str], bytes, int, int]  # group, lines, records, 1st offset
+_OPENS, _CLOSES = {b"{"}, {b"}"}
+
+
+def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
+                    offsets: list[int], timestamps_ms: list[int]) -> list[LakeLines] | None:
+    """The lake lines of a run of messages of one partition, all checked by ``model``'s
+    generated Struct in one decoder call: per (season, round, session), in order of first
+    appearance, ``(group, lines, records, offset of its first)``, each line as
+    :func:`fast_lake_line` makes it. None when any message is not taken (then each is
+    handled alone and the bad ones get their reasons).
+
+    The messages are decoded as one buffer, joined by newlines. A value cannot cross from
+    one message into the next: each message starts with ``{`` and ends with ``}``, so after
+    its last byte the decoder has ended a value, or is inside a string (a raw newline there
+    is refused: JSON strings cannot hold one), or is inside an object or array, where the
+    next message's ``{`` cannot come; and exactly one value per message is required."""
+    found = _lake_decoders.get(model) or _lake_decoder(model)
+    if found is None or not raws:
+        return None
+    if {r[:1] for r in raws} != _OPENS or {r[-1:] for r in raws} != _CLOSES:
+        return None
+    buffer = b"\n".join(raws)
+    if buffer.find(b"\x00") >= 0 or (buffer.find(b"\\") >= 0
+                                     and buffer.find(b"\\u0000") >= 0):
+        return None
+    decoder, name, version = found
+    try:
+        messages = decoder.decode_lines(buffer)
+    except (msgspec.DecodeError, ValueError, TypeError):
+        return None
+    if len(messages) != len(raws):
+        return None
+    groups: dict[tuple[int, int, str], list] = {}
+    key = members = None
+    for message, offset, timestamp in zip(messages, offsets, timestamps_ms, strict=True):
+        ref = message.schema
+        if ref.name != name or ref.version != version:
+            return None
+        message.kafka_topic = topic
+        message.kafka_partition = partition
+        message.kafka_offset = offset
+        message.kafka_timestamp = timestamp
+        if (message.season, message.round, message.session) != key:
+            key = (message.season, message.round, message.session)
+            members = groups.setdefault(key, [])
+        members.append(message)
+    return [(group, _encoder.encode_lines(members), len(members), members[0].kafka_offset)
+            for group, members in groups.items()]
+
 # --- The producer's fast path: envelope messages built from plain field values ------------
 #
 # A trusted decoder (the live feed's telemetry) hands over thousands of samples a second;

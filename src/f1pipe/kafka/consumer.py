@@ -199,6 +199,29 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
     return record
 
 
+
+def fast_run(messages: list[Message], tp: TP, expected: type[Payload] | None,
+             sink: Sink) -> bool:
+    """Add a run of messages of partition ``tp`` to ``sink`` at once when every one is a
+    valid message of one schema (``expected``, else the first one's ``schema`` header) with
+    a lake name: their lines made in one pass (:func:`codec.fast_lake_lines`). False, with
+    nothing added, when any is not (each then goes through :func:`to_lake_record`)."""
+    model = expected or _header_schema(messages[0])
+    if model is None:
+        return False
+    raws = [m.value() for m in messages]
+    if None in raws:
+        return False
+    topic, partition = tp
+    runs = codec.fast_lake_lines(raws, model, topic, partition, [m.offset() for m in messages],
+                                 [m.timestamp()[1] for m in messages])
+    if runs is None or any((topic, group) not in _SAFE_NAMES and _unsafe(topic, group)
+                           for group, *_ in runs):
+        return False
+    for group, lines, count, first_offset in runs:
+        sink.add_lines(tp, model, group, first_offset, lines, count)
+    return True
+
 _SAFE_NAMES: set[tuple] = set()  # (topic, group) pairs object_name accepted
 _NO_ENVELOPE: dict = {}  # fast-path records carry their envelope in their line
 
@@ -315,27 +338,44 @@ class LakeConsumer:
     def _handle_all(self, messages: list[Message], received_at: float | None = None) -> None:
         """Each message into its partition's batch or the dead-letter topic; a batch that
         reaches ``batch_size`` records starts its flush. ``received_at``: when the call
-        that returned them began (a batch they start is due one interval after it)."""
+        that returned them began (a batch they start is due one interval after it).
+        Messages come in runs of one partition; each run is handled at once."""
         self.last_activity = time.monotonic()
-        assigned, schemas, sink = self.assigned, self._schemas, self.sink
-        track, batch_size = self.checkpoint.track, self.options.batch_size
-        for message in messages:
-            if message.error():
-                self._kafka_error(message.error())
+        start, end = 0, len(messages)
+        while start < end:
+            first = messages[start]
+            if first.error():
+                self._kafka_error(first.error())
+                start += 1
                 continue
-            topic = message.topic()
-            tp = (topic, message.partition())
-            if tp not in assigned:
-                continue  # fetched before a revoke: the partition's new owner reads it again
-            expected = schemas[topic] if topic in schemas else self._expected(topic)
-            record = to_lake_record(message, expected)
-            if type(record) is str:
-                self._dead_letter(message, record)
-            else:
-                sink.add(record)
-            track(tp, message.offset(), received_at)
+            topic, partition = first.topic(), first.partition()
+            stop = start + 1
+            while stop < end and (m := messages[stop]).partition() == partition \
+                    and m.topic() == topic and m.error() is None:
+                stop += 1
+            if (topic, partition) in self.assigned:  # else fetched before a revoke: the
+                self._handle_run((topic, partition), messages[start:stop], received_at)
+            start = stop  # partition's new owner reads them again
+
+    def _handle_run(self, tp: TP, run: list[Message], received_at: float | None) -> None:
+        """Messages of one partition, in order: as many at a time as the batch has room for,
+        through :func:`fast_run` when they are all good, else one by one."""
+        topic = tp[0]
+        expected = self._schemas[topic] if topic in self._schemas else self._expected(topic)
+        batch_size, sink, checkpoint = self.options.batch_size, self.sink, self.checkpoint
+        while run:
+            room = max(1, batch_size - sink.pending(tp))
+            chunk, run = run[:room], run[room:]
+            if len(chunk) < 2 or not fast_run(chunk, tp, expected, sink):
+                for message in chunk:
+                    record = to_lake_record(message, expected)
+                    if type(record) is str:
+                        self._dead_letter(message, record)
+                    else:
+                        sink.add(record)
+            checkpoint.track(tp, chunk[-1].offset(), received_at)
             if sink.pending(tp) >= batch_size:
-                self.checkpoint.start([tp])
+                checkpoint.start([tp])
 
     def _dead_letter(self, message: Message, reason: str) -> None:
         self.dead_letters.send(message, reason)

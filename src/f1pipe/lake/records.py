@@ -77,9 +77,15 @@ def check_file_format(fmt: str) -> str:
 
 def encode(records: list[LakeRecord], fmt: str) -> bytes:
     """The bytes of one lake object holding ``records`` in format ``fmt``."""
+    return encode_body(encode_jsonl(records), [r.schema for r in records], fmt)
+
+
+def encode_body(body: bytes, models: list[type[Payload]], fmt: str) -> bytes:
+    """The bytes of one lake object from its records' JSON lines ``body`` (as
+    :func:`encode_jsonl` gives them) and their payload models, in format ``fmt``."""
     if check_file_format(fmt) == "jsonl":
-        return encode_jsonl(records)
-    return encode_parquet(records)
+        return body
+    return parquet_bytes(table_from_lines(body, arrow_schema(models)))
 
 
 def encode_jsonl(records: list[LakeRecord]) -> bytes:
@@ -91,23 +97,34 @@ def encode_jsonl(records: list[LakeRecord]) -> bytes:
 
 def encode_parquet(records: list[LakeRecord]) -> bytes:
     """A Parquet file (zstd) whose column types come from the payload models."""
+    return encode_body(encode_jsonl(records), [r.schema for r in records], "parquet")
+
+
+def parquet_bytes(table) -> bytes:
+    """``table`` as the bytes of a Parquet file (zstd)."""
     import pyarrow.parquet as pq
 
-    table = arrow_table(records, arrow_schema([r.schema for r in records]))
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
 
 
 def arrow_table(records: list[LakeRecord], schema):
-    """The records as an Arrow table of ``schema``: their JSON lines parsed by Arrow's JSON
-    reader into typed columns (in C++, without a Python object per value, and without
-    holding the GIL); if the reader refuses them, from one dict per record, as before
-    (the same table: same values, types and nulls)."""
+    """The records as an Arrow table of ``schema`` (see :func:`table_from_lines`)."""
+    return table_from_lines(encode_jsonl(records), schema)
+
+
+_ROWS = msgspec.json.Decoder()
+
+
+def table_from_lines(body: bytes, schema):
+    """JSON lines ``body`` as an Arrow table of ``schema``: parsed by Arrow's JSON reader
+    into typed columns (in C++, without a Python object per value, and without holding the
+    GIL); if the reader refuses them, from one dict per line (the same table: same values,
+    types and nulls)."""
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    body = encode_jsonl(records)
     try:
         return pa_json.read_json(
             io.BytesIO(body),
@@ -115,7 +132,7 @@ def arrow_table(records: list[LakeRecord], schema):
             parse_options=pa_json.ParseOptions(explicit_schema=schema,
                                                unexpected_field_behavior="error"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
-        return pa.Table.from_pylist([r.row() for r in records], schema=schema)
+        return pa.Table.from_pylist(_ROWS.decode_lines(body), schema=schema)
 
 
 def arrow_schema(models: list[type[Payload]]):

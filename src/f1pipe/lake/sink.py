@@ -1,8 +1,9 @@
 """Sinks: where the consumer's batches go.
 
-:class:`Sink` is the interface the consumer's checkpoint uses (``add`` a record, ``take`` one
-Kafka partition's batch as finished objects and ``store`` them, possibly on other threads,
-``discard`` it when the partition is lost). :class:`BatchingSink` keeps one batch per Kafka
+:class:`Sink` is the interface the consumer's checkpoint uses (``add`` a record, or
+``add_lines`` a run of them as JSON lines; ``take`` one Kafka partition's batch as finished
+objects and ``store`` them, possibly on other threads; ``discard`` it when the partition is
+lost). :class:`BatchingSink` keeps one batch per Kafka
 partition, one object per (season, round, session) group, and stores each object through
 ``put_object`` with retries and backoff; a concrete sink (folder, S3) only implements
 ``put_object`` and ``location``.
@@ -20,12 +21,13 @@ import msgspec
 
 from f1pipe.errors import F1PipeError
 from f1pipe.lake.naming import UnsafeNameError, object_name
-from f1pipe.lake.records import LakeRecord, check_file_format, encode
-from f1pipe.schemas import DATASETS
+from f1pipe.lake.records import LakeRecord, check_file_format, encode_body
+from f1pipe.schemas import DATASETS, Payload
 
 log = logging.getLogger(__name__)
 
 TP = tuple[str, int]
+_encode_row = msgspec.json.encode
 
 
 class SinkError(F1PipeError):
@@ -61,9 +63,19 @@ class Sink(ABC):
     def check(self) -> None:
         """Raise :class:`SinkError` now if the sink cannot be written (before any work)."""
 
-    @abstractmethod
     def add(self, record: LakeRecord) -> None:
         """Take one record into its partition's batch (nothing is stored yet)."""
+        line = record.line if record.line is not None else _encode_row(record.row()) + b"\n"
+        self.add_lines((record.topic, record.partition), record.schema, record.group,
+                       record.offset, line, 1)
+
+    @abstractmethod
+    def add_lines(self, tp: TP, model: type[Payload], group: tuple[int, int, str],
+                  first_offset: int, lines: bytes, count: int) -> None:
+        """Take ``count`` records of ``tp`` into its batch, as their JSON lines (``lines``,
+        each ending in a newline), all of payload model ``model`` and lake partition
+        ``group`` (season, round, session); ``first_offset``: the Kafka offset of the first
+        (it names the object if they start one)."""
 
     @abstractmethod
     def pending(self, tp: TP) -> int:
@@ -95,15 +107,16 @@ class Sink(ABC):
 
 class _Group:
     """One future object: the records of one (season, round, session) in a partition's batch,
-    kept as their JSON lines (one bytearray) or, for Parquet, as records."""
+    kept as their JSON lines (one bytearray, whatever the format) and their payload models
+    (Parquet takes its column types from them)."""
 
-    __slots__ = ("name", "fmt", "lines", "records")
+    __slots__ = ("name", "fmt", "lines", "models")
 
     def __init__(self, name: str, fmt: str):
         self.name = name
         self.fmt = fmt
         self.lines = bytearray()
-        self.records: list[LakeRecord] = []
+        self.models: dict[type[Payload], None] = {}  # in order of arrival
 
 
 class _Batch:
@@ -113,8 +126,6 @@ class _Batch:
         self.groups: dict[tuple[int, int, str], _Group] = {}
         self.count = 0
 
-
-_encode_row = msgspec.json.encode
 
 
 class BatchingSink(Sink):
@@ -138,22 +149,20 @@ class BatchingSink(Sink):
     def location(self, name: str) -> str:
         """A URL of object ``name`` for messages, e.g. ``s3://bucket/prefix/name``."""
 
-    def add(self, record: LakeRecord) -> None:
-        tp = (record.topic, record.partition)
+    def add_lines(self, tp: TP, model: type[Payload], group: tuple[int, int, str],
+                  first_offset: int, lines: bytes, count: int) -> None:
         batch = self._batches.get(tp)
         if batch is None:
             batch = self._batches[tp] = _Batch()
-        group = batch.groups.get(record.group)
-        if group is None:
-            fmt = lake_format(record.schema) or self.fmt
-            name = object_name(record.topic, record.partition, record.offset, record.group, fmt)
-            group = batch.groups[record.group] = _Group(name, fmt)
-        if group.fmt == "jsonl":
-            line = record.line
-            group.lines += line if line is not None else _encode_row(record.row()) + b"\n"
-        else:
-            group.records.append(record)
-        batch.count += 1
+        found = batch.groups.get(group)
+        if found is None:
+            fmt = lake_format(model) or self.fmt
+            name = object_name(tp[0], tp[1], first_offset, group, fmt)
+            found = batch.groups[group] = _Group(name, fmt)
+        found.lines += lines
+        if model not in found.models:
+            found.models[model] = None
+        batch.count += count
 
     def pending(self, tp: TP) -> int:
         batch = self._batches.get(tp)
@@ -181,7 +190,7 @@ class BatchingSink(Sink):
         batch = self._batches.get(tp)
         if batch is None:
             return []
-        return [(g.name, bytes(g.lines) if g.fmt == "jsonl" else encode(g.records, g.fmt))
+        return [(g.name, encode_body(bytes(g.lines), list(g.models), g.fmt))
                 for g in batch.groups.values()]
 
     def store(self, name: str, data: bytes) -> None:
