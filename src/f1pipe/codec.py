@@ -143,9 +143,14 @@ def _field_type(annotation: Any, metadata: list) -> tuple[Any, bool]:
     return (typed | None if optional else typed), timestamp
 
 
-class _SchemaRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    name: str
-    version: int
+def _schema_ref(model: type) -> type:
+    """The Struct of ``model``'s ``schema`` envelope field: its name and version only (the
+    decoder refuses any other, in C)."""
+    from typing import Literal
+
+    return msgspec.defstruct(f"{model.__name__}Ref", [
+        ("name", Literal[model.schema_name]), ("version", Literal[model.schema_version])],
+        forbid_unknown_fields=True, gc=False)
 
 
 def _post_init(timestamps: tuple[str, ...], session_typed: bool):
@@ -219,7 +224,7 @@ def lake_struct(model: type) -> type | None:
 
     short = Annotated[str, msgspec.Meta(max_length=ENVELOPE_ID_MAX_CHARS)]
     fields: list[tuple] = [
-        ("schema", _SchemaRef), ("event_id", short),
+        ("schema", _schema_ref(model)), ("event_id", short),
         ("produced_at", Annotated[str, msgspec.Meta(max_length=ISO_MAX_CHARS)]),
         ("source", short),
     ]
@@ -234,14 +239,13 @@ def lake_struct(model: type) -> type | None:
                              forbid_unknown_fields=True, gc=False)
 
 
-_lake_decoders: dict[type, tuple[msgspec.json.Decoder, str, int] | None] = {}
+_lake_decoders: dict[type, msgspec.json.Decoder | None] = {}
 
 
-def _lake_decoder(model: type) -> tuple[msgspec.json.Decoder, str, int] | None:
+def _lake_decoder(model: type) -> msgspec.json.Decoder | None:
     if model not in _lake_decoders:
         struct = lake_struct(model)
-        _lake_decoders[model] = None if struct is None else (
-            msgspec.json.Decoder(struct), model.schema_name, model.schema_version)
+        _lake_decoders[model] = None if struct is None else msgspec.json.Decoder(struct)
     return _lake_decoders[model]
 
 
@@ -251,18 +255,14 @@ def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: 
     by the strict generated Struct: the line is the message's fields as the model dumps them,
     then the Kafka coordinates, then a newline. None otherwise (the model then decides, and
     gives the reason if it refuses)."""
-    found = _lake_decoders.get(model) or _lake_decoder(model)
+    decoder = _lake_decoders.get(model) or _lake_decoder(model)
     # NUL in a string: the model's reason (find() is ~4x faster than `in` on bytes)
-    if found is None or raw.find(b"\x00") >= 0 or (
+    if decoder is None or raw.find(b"\x00") >= 0 or (
             raw.find(b"\\") >= 0 and raw.find(b"\\u0000") >= 0):
         return None
-    decoder, name, version = found
     try:
         message = decoder.decode(raw)
     except (msgspec.DecodeError, ValueError, TypeError):
-        return None
-    ref = message.schema
-    if ref.name != name or ref.version != version:
         return None
     message.kafka_topic = topic
     message.kafka_partition = partition
@@ -289,8 +289,8 @@ def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
     its last byte the decoder has ended a value, or is inside a string (a raw newline there
     is refused: JSON strings cannot hold one), or is inside an object or array, where the
     next message's ``{`` cannot come; and exactly one value per message is required."""
-    found = _lake_decoders.get(model) or _lake_decoder(model)
-    if found is None or not raws:
+    decoder = _lake_decoders.get(model) or _lake_decoder(model)
+    if decoder is None or not raws:
         return None
     if {r[:1] for r in raws} != _OPENS or {r[-1:] for r in raws} != _CLOSES:
         return None
@@ -298,7 +298,6 @@ def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
     if buffer.find(b"\x00") >= 0 or (buffer.find(b"\\") >= 0
                                      and buffer.find(b"\\u0000") >= 0):
         return None
-    decoder, name, version = found
     try:
         messages = decoder.decode_lines(buffer)
     except (msgspec.DecodeError, ValueError, TypeError):
@@ -308,9 +307,6 @@ def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
     groups: dict[tuple[int, int, str], list] = {}
     key = members = None
     for message, offset, timestamp in zip(messages, offsets, timestamps_ms, strict=True):
-        ref = message.schema
-        if ref.name != name or ref.version != version:
-            return None
         message.kafka_topic = topic
         message.kafka_partition = partition
         message.kafka_offset = offset
@@ -321,6 +317,7 @@ def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
         members.append(message)
     return [(group, _encoder.encode_lines(members), len(members), members[0].kafka_offset)
             for group, members in groups.items()]
+
 
 # --- The producer's fast path: envelope messages built from plain field values ------------
 #

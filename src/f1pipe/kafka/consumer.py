@@ -285,7 +285,6 @@ class LakeConsumer:
         progress = Progress(self, started)
         try:
             self._check_topics()
-            ensure_topics(self.settings, [self.settings.dead_letter_topic])
             self.consumer.subscribe(self.topics, on_assign=self._on_assign,
                                     on_revoke=self._on_revoke, on_lost=self._on_lost)
             with stop_on_signals(self.request_stop):
@@ -429,11 +428,15 @@ class LakeConsumer:
             log.warning("kafka: %s", err.str())
 
     def _check_topics(self) -> None:
+        """Fail if a topic to consume is missing; create the dead-letter topic if it is (one
+        metadata request when it exists)."""
         existing = existing_topics(self.settings)
         missing = [t for t in self.topics if t not in existing]
         if missing:
             raise F1PipeError(f"topic(s) {', '.join(missing)} do not exist: check --topics "
                               "or produce to them first")
+        if self.settings.dead_letter_topic not in existing:
+            ensure_topics(self.settings, [self.settings.dead_letter_topic])
 
     def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned |= {(p.topic, p.partition) for p in partitions}
