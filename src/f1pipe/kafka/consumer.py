@@ -199,7 +199,6 @@ def to_lake_record(message: Message, expected: type[Payload] | None = None
     return record
 
 
-
 def fast_run(messages: list[Message], tp: TP, expected: type[Payload] | None,
              sink: Sink) -> bool:
     """Add a run of messages of partition ``tp`` to ``sink`` at once when every one is a
@@ -221,6 +220,7 @@ def fast_run(messages: list[Message], tp: TP, expected: type[Payload] | None,
     for group, lines, count, first_offset in runs:
         sink.add_lines(tp, model, group, first_offset, lines, count)
     return True
+
 
 _SAFE_NAMES: set[tuple] = set()  # (topic, group) pairs object_name accepted
 _NO_ENVELOPE: dict = {}  # fast-path records carry their envelope in their line
@@ -352,9 +352,10 @@ class LakeConsumer:
             while stop < end and (m := messages[stop]).partition() == partition \
                     and m.topic() == topic and m.error() is None:
                 stop += 1
-            if (topic, partition) in self.assigned:  # else fetched before a revoke: the
+            if (topic, partition) in self.assigned:
                 self._handle_run((topic, partition), messages[start:stop], received_at)
-            start = stop  # partition's new owner reads them again
+            # else fetched before a revoke: the partition's new owner reads them again
+            start = stop
 
     def _handle_run(self, tp: TP, run: list[Message], received_at: float | None) -> None:
         """Messages of one partition, in order: as many at a time as the batch has room for,
