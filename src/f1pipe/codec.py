@@ -249,6 +249,12 @@ def _lake_decoder(model: type) -> msgspec.json.Decoder | None:
     return _lake_decoders[model]
 
 
+def _holds_nul(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a NUL character, raw or escaped: the model then gives its
+    reason (find() is ~4x faster than `in` on bytes)."""
+    return raw.find(b"\x00") >= 0 or (raw.find(b"\\") >= 0 and raw.find(b"\\u0000") >= 0)
+
+
 def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: int,
                    timestamp_ms: int) -> tuple[tuple[int, int, str], bytes] | None:
     """``((season, round, session), lake line)`` when ``raw`` is a valid message of ``model``
@@ -256,9 +262,7 @@ def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: 
     then the Kafka coordinates, then a newline. None otherwise (the model then decides, and
     gives the reason if it refuses)."""
     decoder = _lake_decoders.get(model) or _lake_decoder(model)
-    # NUL in a string: the model's reason (find() is ~4x faster than `in` on bytes)
-    if decoder is None or raw.find(b"\x00") >= 0 or (
-            raw.find(b"\\") >= 0 and raw.find(b"\\u0000") >= 0):
+    if decoder is None or _holds_nul(raw):
         return None
     try:
         message = decoder.decode(raw)
@@ -269,7 +273,6 @@ def fast_lake_line(raw: bytes, model: type, topic: str, partition: int, offset: 
     message.kafka_offset = offset
     message.kafka_timestamp = timestamp_ms
     return (message.season, message.round, message.session), _encoder.encode(message) + b"\n"
-
 
 
 LakeLines = tuple[tuple[int, int, str], bytes, int, int]  # group, lines, records, 1st offset
@@ -295,8 +298,7 @@ def fast_lake_lines(raws: list[bytes], model: type, topic: str, partition: int,
     if {r[:1] for r in raws} != _OPENS or {r[-1:] for r in raws} != _CLOSES:
         return None
     buffer = b"\n".join(raws)
-    if buffer.find(b"\x00") >= 0 or (buffer.find(b"\\") >= 0
-                                     and buffer.find(b"\\u0000") >= 0):
+    if _holds_nul(buffer):
         return None
     try:
         messages = decoder.decode_lines(buffer)

@@ -343,8 +343,8 @@ class LakeConsumer:
         start, end = 0, len(messages)
         while start < end:
             first = messages[start]
-            if first.error():
-                self._kafka_error(first.error())
+            if (error := first.error()) is not None:
+                self._kafka_error(error)
                 start += 1
                 continue
             topic, partition = first.topic(), first.partition()

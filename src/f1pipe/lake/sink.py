@@ -127,7 +127,6 @@ class _Batch:
         self.count = 0
 
 
-
 class BatchingSink(Sink):
     """Batches per Kafka partition, one object per (season, round, session) group, in the
     format of the records' dataset (``Dataset.lake_format``: Parquet for the telemetry), else
